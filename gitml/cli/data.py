@@ -1,0 +1,271 @@
+"""Data commands: init, add, status, checkout, commit, gc, fsck."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from gitml.cli.output import Out, human_bytes, make_out, output_options
+from gitml.core.repo import Repo
+
+
+@contextmanager
+def open_repo(out: Out) -> Iterator[Repo]:
+    repo = Repo.find()
+    try:
+        yield repo
+    finally:
+        for notice in repo.notices:
+            out.notice(notice)
+        repo.close()
+
+
+@click.command("init")
+@output_options
+def init_cmd(as_json: bool, quiet: bool, verbose: bool) -> None:
+    """Set gitml up in the current git repository (safe to run again).
+
+    \b
+    Example:
+      git init && gitml init
+    """
+    from gitml.ops.init import init
+
+    out = make_out(as_json, quiet, verbose)
+    result = init()
+    if out.json:
+        out.emit_json({"root": result.root, "created": result.created})
+    elif result.created:
+        out.info(f"initialised gitml in {result.root} (created {', '.join(result.created)})")
+    else:
+        out.info(f"gitml is already initialised in {result.root}")
+
+
+@click.command("add")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@output_options
+def add_cmd(paths: tuple[str, ...], as_json: bool, quiet: bool, verbose: bool) -> None:
+    """Track files or folders: hash them into the cache and write PATH.gitml.
+
+    Commit the pointer (PATH.gitml) and the .gitignore beside it with git.
+
+    \b
+    Example:
+      gitml add data/raw models/model.pt
+      git add data/raw.gitml data/.gitignore models/ && git commit -m "track data"
+    """
+    from gitml.ops.add import add
+
+    out = make_out(as_json, quiet, verbose)
+    with open_repo(out) as repo:
+        results = add(repo, paths, progress=out.progress("hashing"))
+    if out.json:
+        out.emit_json([_asdict(r) for r in results])
+        return
+    for r in results:
+        what = f"{r.files} files, " if r.files is not None else ""
+        verb = "added" if r.changed else "unchanged"
+        out.info(f"{verb} {r.path} ({what}{human_bytes(r.size)}) -> {r.pointer}")
+        out.detail(f"  {r.hash}; read {r.hashed} file(s), stored {r.stored} new object(s)")
+    changed = [r for r in results if r.changed]
+    if changed:
+        files = sorted({r.pointer for r in changed} | {_gitignore_of(r.path) for r in changed})
+        out.info(f"to record it in git: git add {' '.join(files)}")
+
+
+def _gitignore_of(rel: str) -> str:
+    folder = rel.rpartition("/")[0]
+    return f"{folder}/.gitignore" if folder else ".gitignore"
+
+
+def _asdict(obj: Any) -> dict[str, Any]:
+    return dataclasses.asdict(obj)
+
+
+_MARK = {"unchanged": " ", "modified": "M", "missing": "!", "not in cache": "C"}
+
+
+@click.command("status")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--check", is_flag=True, help="Exit with 1 when anything is not clean.")
+@output_options
+def status_cmd(
+    paths: tuple[str, ...], check: bool, as_json: bool, quiet: bool, verbose: bool
+) -> None:
+    """Show tracked artifacts that differ from their pointers.
+
+    States: unchanged, modified, missing (not in the work tree), not in cache.
+
+    \b
+    Example:
+      gitml status            # what changed
+      gitml status -v data    # and which files inside folders
+      gitml status --check    # exit 1 unless clean (for scripts and CI)
+    """
+    from gitml.ops.status import status
+
+    out = make_out(as_json, quiet, verbose)
+    with open_repo(out) as repo:
+        results = status(repo, paths, progress=out.progress("checking"))
+    dirty = [r for r in results if not r.clean]
+    if out.json:
+        out.emit_json({"clean": not dirty, "artifacts": [r.to_dict() for r in results]})
+    else:
+        shown = results if out.verbose else dirty
+        for r in shown:
+            out.info(f"{_MARK[r.state]} {r.path}: {r.state}")
+            if out.verbose:
+                for change, files in r.changes.items():
+                    for f in files:
+                        out.info(f"    {change}: {r.path}/{f}")
+        if not dirty:
+            out.info(f"all {len(results)} tracked artifact(s) up to date")
+    if check and dirty:
+        sys.exit(1)
+
+
+@click.command("checkout")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("-f", "--force", is_flag=True, help="Overwrite local changes not in the cache.")
+@output_options
+def checkout_cmd(
+    paths: tuple[str, ...], force: bool, as_json: bool, quiet: bool, verbose: bool
+) -> None:
+    """Make the work tree match the pointers (e.g. after `git checkout`).
+
+    Data already in the cache is replaced without asking; local changes that
+    exist nowhere else are kept unless --force.
+
+    \b
+    Example:
+      git checkout v1.0 && gitml checkout
+      gitml checkout data/raw --force
+    """
+    from gitml.ops.checkout import checkout
+
+    out = make_out(as_json, quiet, verbose)
+    with open_repo(out) as repo:
+        results = checkout(repo, paths, force=force, progress=out.progress("checkout"))
+    if out.json:
+        out.emit_json([_asdict(r) for r in results])
+        return
+    for r in results:
+        if r.changed:
+            out.info(f"{r.path}: {r.created} created, {r.updated} updated, {r.removed} removed")
+        else:
+            out.detail(f"{r.path}: up to date")
+    if not any(r.changed for r in results):
+        out.info("work tree already matches the pointers")
+
+
+@click.command("commit")
+@click.argument("paths", nargs=-1, type=click.Path())
+@output_options
+def commit_cmd(paths: tuple[str, ...], as_json: bool, quiet: bool, verbose: bool) -> None:
+    """Record the current content of tracked artifacts into cache and pointers.
+
+    \b
+    Example:
+      gitml commit            # every tracked artifact that changed
+      gitml commit data/raw
+    """
+    from gitml.ops.commit import commit
+
+    out = make_out(as_json, quiet, verbose)
+    with open_repo(out) as repo:
+        results = commit(repo, paths, progress=out.progress("hashing"))
+    if out.json:
+        out.emit_json([_asdict(r) for r in results])
+        return
+    changed = [r for r in results if r.changed]
+    for r in changed:
+        out.info(f"recorded {r.path} -> {r.pointer}")
+    if not changed:
+        out.info("nothing changed")
+
+
+@click.command("gc")
+@click.option("-a", "--all-branches", is_flag=True, help="Keep what any branch references.")
+@click.option("-T", "--all-tags", is_flag=True, help="Keep what any tag references.")
+@click.option("-A", "--all-commits", is_flag=True, help="Keep what any commit references.")
+@click.option("-n", "--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
+@output_options
+def gc_cmd(
+    all_branches: bool,
+    all_tags: bool,
+    all_commits: bool,
+    dry_run: bool,
+    as_json: bool,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Delete cache objects that no pointer in the work tree references.
+
+    \b
+    Example:
+      gitml gc --all-branches --dry-run   # what would go, and bytes freed
+      gitml gc --all-branches
+    """
+    from gitml.ops.gc import gc
+
+    out = make_out(as_json, quiet, verbose)
+    with open_repo(out) as repo:
+        result = gc(
+            repo,
+            all_branches=all_branches,
+            all_tags=all_tags,
+            all_commits=all_commits,
+            dry_run=dry_run,
+        )
+    if out.json:
+        out.emit_json(_asdict(result))
+        return
+    verb = "would remove" if dry_run else "removed"
+    if dry_run or out.verbose:
+        for oid in result.removed:
+            out.info(f"{verb} xxh128:{oid}")
+    out.info(
+        f"{verb} {len(result.removed)} object(s), {human_bytes(result.bytes_freed)};"
+        f" kept {result.kept}"
+    )
+
+
+@click.command("fsck")
+@click.option("--repair", is_flag=True, help="Delete corrupt objects (add or pull restores them).")
+@output_options
+def fsck_cmd(repair: bool, as_json: bool, quiet: bool, verbose: bool) -> None:
+    """Re-hash every cache object; report corrupt and missing ones.
+
+    Exit code 1 when anything is corrupt or missing.
+
+    \b
+    Example:
+      gitml fsck
+      gitml fsck --repair && gitml add data/raw
+    """
+    from gitml.ops.fsck import fsck
+
+    out = make_out(as_json, quiet, verbose)
+    with open_repo(out) as repo:
+        result = fsck(repo, repair=repair, progress=out.progress("verifying"))
+    if out.json:
+        out.emit_json({**_asdict(result), "ok": result.ok})
+    else:
+        for oid in result.corrupt:
+            note = " (removed)" if oid in result.removed else ""
+            out.info(f"corrupt: xxh128:{oid}{note}")
+        for oid in result.missing:
+            out.info(f"missing: xxh128:{oid}")
+        if result.temp_removed:
+            out.info(f"removed {result.temp_removed} partial file(s) left by killed writers")
+        out.info(
+            f"checked {result.checked} object(s): {len(result.corrupt)} corrupt,"
+            f" {len(result.missing)} missing"
+        )
+    if not result.ok:
+        sys.exit(1)

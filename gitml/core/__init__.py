@@ -1,0 +1,1 @@
+"""Pure building blocks: no click, no printing, no exiting."""

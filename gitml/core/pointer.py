@@ -1,0 +1,90 @@
+"""Pointer files (``PATH.gitml``): what git commits in place of the data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+
+from gitml.core.atomic import write_text
+from gitml.core.hashing import format_oid, parse_oid
+from gitml.core.paths import check_relative
+from gitml.core.schema import load_yaml_file, validate
+from gitml.errors import InvalidFile
+
+SUFFIX = ".gitml"
+
+
+@dataclass(frozen=True, slots=True)
+class Pointer:
+    """A pointer file's content; ``rel`` is the artifact's repo-relative path."""
+
+    rel: str
+    oid: str  # 32 hex
+    size: int
+    files: int | None = None  # set for directories
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def is_dir(self) -> bool:
+        return self.files is not None
+
+    @property
+    def pointer_rel(self) -> str:
+        return self.rel + SUFFIX
+
+    def to_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "version": 1,
+            "path": PurePosixPath(self.rel).name,
+            "hash": format_oid(self.oid),
+            "size": self.size,
+        }
+        if self.files is not None:
+            doc["files"] = self.files
+        if self.meta:
+            doc["meta"] = self.meta
+        return doc
+
+    def dumps(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any], pointer_rel: str) -> Pointer:
+        name = check_relative(str(doc["path"]), pointer_rel)
+        folder = PurePosixPath(pointer_rel).parent
+        rel = (folder / name).as_posix() if str(folder) != "." else name
+        return cls(
+            rel=rel,
+            oid=parse_oid(doc["hash"]),
+            size=int(doc["size"]),
+            files=doc.get("files"),
+            meta=dict(doc.get("meta") or {}),
+        )
+
+
+def load(root: Path, pointer_rel: str) -> Pointer:
+    """Load and validate ``root/pointer_rel``; raise InvalidFile with file:line on error."""
+    doc, _text = load_yaml_file(root / pointer_rel, "pointer", pointer_rel)
+    return Pointer.from_dict(doc, pointer_rel)
+
+
+def loads(text: str, pointer_rel: str) -> Pointer:
+    """Parse pointer text read from elsewhere (e.g. a git revision)."""
+    from gitml.core.schema import parse_yaml
+
+    doc = parse_yaml(text, pointer_rel)
+    validate(doc, "pointer", pointer_rel, text)
+    return Pointer.from_dict(doc, pointer_rel)
+
+
+def save(root: Path, pointer: Pointer) -> None:
+    write_text(root / pointer.pointer_rel, pointer.dumps())
+
+
+def artifact_of(pointer_rel: str) -> str:
+    if not pointer_rel.endswith(SUFFIX):
+        raise InvalidFile(pointer_rel, f"a pointer file's name ends in {SUFFIX}")
+    return pointer_rel[: -len(SUFFIX)]

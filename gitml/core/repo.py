@@ -1,0 +1,80 @@
+"""The repository a command works on: where things are, and handles to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from gitml import git
+from gitml.core.config import Config
+from gitml.core.linking import Linker
+from gitml.core.lock import RepoLock
+from gitml.core.odb import LocalCache
+from gitml.core.state import StateIndex
+from gitml.errors import NotARepository
+
+CONFIG_DIR = ".gitml"
+
+
+@dataclass
+class Repo:
+    root: Path
+    git_dir: Path
+    common_dir: Path
+    cwd: Path
+    notices: list[str] = field(default_factory=list)
+
+    @classmethod
+    def find(cls, start: Path | None = None, *, require_init: bool = True) -> Repo:
+        cwd = (start or Path.cwd()).resolve()
+        loc = git.find(cwd)
+        repo = cls(loc.root, loc.git_dir, loc.common_dir, cwd)
+        if require_init and not (repo.root / CONFIG_DIR).is_dir():
+            raise NotARepository(
+                f"gitml is not initialised in {repo.root}", "run `gitml init` first"
+            )
+        return repo
+
+    @property
+    def data_dir(self) -> Path:
+        """``<common git dir>/gitml``: shared by all work trees of the repository."""
+        return self.common_dir / "gitml"
+
+    @cached_property
+    def config(self) -> Config:
+        return Config.load(self.root)
+
+    @cached_property
+    def cache(self) -> LocalCache:
+        configured = self.config.cache_dir
+        if configured:
+            path = Path(configured)
+            return LocalCache(path if path.is_absolute() else self.root / path)
+        return LocalCache(self.data_dir / "cache")
+
+    @cached_property
+    def state(self) -> StateIndex:
+        return StateIndex(self.data_dir / "state")
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.data_dir / "tmp"
+
+    def linker(self) -> Linker:
+        return Linker(self.config.link_types)
+
+    def lock(self, command: str = "") -> RepoLock:
+        return RepoLock(
+            self.tmp_dir / "lock",
+            wait=self.config.lock_wait,
+            command=command,
+            on_event=self.notices.append,
+        )
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def close(self) -> None:
+        if "state" in self.__dict__:
+            self.state.close()

@@ -1,0 +1,93 @@
+"""The state index: (inode, size, mtime_ns) -> content hash.
+
+An unchanged file is never read twice: its ``stat`` finds its hash here.
+Entries are "racy" when the file's mtime is so close to the moment it was
+hashed that a later write could keep the same mtime (coarse file-system
+clocks); a racy entry is not trusted and the file is hashed again, which then
+records a trusted entry. Stored in SQLite (WAL), so a killed writer never
+leaves it corrupt and readers never block.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+# A write after hashing can carry an mtime up to one clock tick in the past.
+RACY_NS = 25_000_000
+
+StatKey = tuple[int, int, int]  # (inode, size, mtime_ns)
+# ``checked_ns`` value for files gitml wrote itself from a known object.
+TRUSTED = -1
+
+
+class StateIndex:
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(folder / "state.db", timeout=30, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS state (ino INTEGER PRIMARY KEY, size INTEGER NOT NULL,"
+            " mtime_ns INTEGER NOT NULL, checked_ns INTEGER NOT NULL, hash TEXT NOT NULL)"
+        )
+        self._db.execute("CREATE TABLE IF NOT EXISTS complete (manifest TEXT PRIMARY KEY)")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def lookup(self, keys: Sequence[StatKey]) -> list[str | None]:
+        """Trusted hashes for ``keys``, in order; None where unknown, changed or racy."""
+        if not keys:
+            return []
+        rows = self._db.execute(
+            "SELECT s.ino, s.size, s.mtime_ns, s.checked_ns, s.hash FROM state s"
+            " JOIN json_each(?) j ON s.ino = j.value",
+            (json.dumps([k[0] for k in keys]),),
+        ).fetchall()
+        known = {row[0]: row for row in rows}
+        out: list[str | None] = []
+        for ino, size, mtime in keys:
+            row = known.get(ino)
+            if row and row[1] == size and row[2] == mtime and mtime + RACY_NS < row[3]:
+                out.append(row[4])
+            else:
+                out.append(None)
+        return out
+
+    def get(self, key: StatKey) -> str | None:
+        return self.lookup([key])[0]
+
+    def record(
+        self, items: Iterable[tuple[StatKey, str]], *, checked_ns: int | None = None
+    ) -> None:
+        """Remember hashes. ``checked_ns`` is when reading started (default: now).
+
+        Pass ``checked_ns=TRUSTED`` for files gitml has just written itself
+        from a known object, whose content needs no second look.
+        """
+        now = time.time_ns() if checked_ns is None else checked_ns
+        rows = []
+        for (ino, size, mtime), digest in items:
+            checked = mtime + RACY_NS + 1 if now == TRUSTED else now
+            rows.append((ino, size, mtime, checked, digest))
+        if not rows:
+            return
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?, ?, ?)", rows)
+
+    # -- manifests whose every object is known to be in the cache -------------
+
+    def is_complete(self, manifest: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM complete WHERE manifest = ?", (manifest,))
+        return row.fetchone() is not None
+
+    def mark_complete(self, manifest: str) -> None:
+        self._db.execute("INSERT OR IGNORE INTO complete VALUES (?)", (manifest,))
+
+    def forget_complete(self) -> None:
+        self._db.execute("DELETE FROM complete")

@@ -1,0 +1,161 @@
+"""Scanning work-tree files and hashing them through the state index.
+
+The hot path of ``add`` and ``status``: one ``scandir`` per folder, one
+``stat`` per file, one batched state lookup, and a read only for files whose
+(inode, size, mtime) the state index does not know.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as st
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitml.core.atomic import is_temp
+from gitml.core.hashing import SMALL_FILE, hash_bytes, hash_fd
+from gitml.core.manifest import Entry, Manifest
+from gitml.core.odb import LocalCache
+from gitml.core.paths import check_link_target
+from gitml.core.state import StateIndex, StatKey
+from gitml.errors import BadPath, GitmlError
+
+Progress = Callable[[int, int], None]  # (done units, total units)
+
+
+@dataclass(slots=True)
+class FileStat:
+    rel: str  # relative to the scanned directory (or the file's name)
+    path: str  # absolute
+    ino: int
+    size: int
+    mtime_ns: int
+    executable: bool
+
+    @property
+    def key(self) -> StatKey:
+        return (self.ino, self.size, self.mtime_ns)
+
+
+def stat_file(path: Path, rel: str) -> FileStat:
+    s = os.stat(path)
+    if not st.S_ISREG(s.st_mode):
+        raise BadPath(f"{rel}: not a regular file or directory", "gitml tracks files and folders")
+    return FileStat(rel, str(path), s.st_ino, s.st_size, s.st_mtime_ns, bool(s.st_mode & 0o100))
+
+
+def scan(folder: Path, root: Path, allowed_links: tuple[Path, ...] = ()) -> list[FileStat]:
+    """Every regular file below ``folder`` (symlinks to files inside the repo followed)."""
+    out: list[FileStat] = []
+    stack = [("", str(folder))]
+    while stack:
+        prefix, current = stack.pop()
+        with os.scandir(current) as it:
+            for entry in it:
+                name = entry.name
+                if is_temp(name):
+                    continue
+                rel = prefix + name
+                if entry.is_symlink():
+                    check_link_target(root, Path(entry.path), allowed_links)
+                    if os.path.isdir(entry.path):
+                        raise BadPath(
+                            f"{entry.path}: symlinked folders are not supported",
+                            "replace the link by the folder itself",
+                        )
+                elif entry.is_dir():
+                    stack.append((rel + "/", entry.path))
+                    continue
+                s = entry.stat()
+                if not st.S_ISREG(s.st_mode):
+                    continue
+                out.append(
+                    FileStat(
+                        rel, entry.path, s.st_ino, s.st_size, s.st_mtime_ns, bool(s.st_mode & 0o100)
+                    )
+                )
+    out.sort(key=lambda f: f.rel)
+    return out
+
+
+def _changed(f: FileStat) -> GitmlError:
+    return GitmlError(f"{f.path}: changed while being read", "retry when it is written")
+
+
+class Hasher:
+    """Hashes files through the state index; optionally stores them in the cache."""
+
+    def __init__(
+        self, state: StateIndex, cache: LocalCache | None = None, progress: Progress | None = None
+    ) -> None:
+        self.state = state
+        self.cache = cache
+        self.progress = progress
+        self.hashed = 0  # files actually read
+        self.stored = 0  # objects written to the cache
+
+    def hash_files(self, files: list[FileStat]) -> list[str]:
+        known = self.state.lookup([f.key for f in files])
+        total = sum(f.size for f in files)
+        done = 0
+        fresh: list[tuple[StatKey, str]] = []
+        checked = time.time_ns()
+        for i, f in enumerate(files):
+            oid = known[i]
+            if oid is None:
+                oid = self._read(f)
+                known[i] = oid
+                fresh.append((f.key, oid))
+                if len(fresh) >= 5000:
+                    self.state.record(fresh, checked_ns=checked)
+                    fresh.clear()
+                    checked = time.time_ns()
+            elif self.cache is not None and not self.cache.exists(oid):
+                self._store_path(f, oid)
+            done += f.size
+            if self.progress:
+                self.progress(done, total)
+        self.state.record(fresh, checked_ns=checked)
+        return [k for k in known if k is not None]
+
+    def _read(self, f: FileStat) -> str:
+        try:
+            fd = os.open(f.path, os.O_RDONLY)
+        except FileNotFoundError:
+            raise GitmlError(f"{f.path}: vanished while being read", "retry") from None
+        try:
+            if f.size <= SMALL_FILE:
+                data = os.read(fd, f.size + 1)
+                if len(data) != f.size:
+                    raise _changed(f)
+                oid = hash_bytes(data)
+                self.hashed += 1
+                if self.cache is not None and not self.cache.exists(oid):
+                    self.cache.put_bytes(data, oid)
+                    self.stored += 1
+                return oid
+            oid = hash_fd(fd, f.size)
+            after = os.fstat(fd)
+            if (after.st_size, after.st_mtime_ns) != (f.size, f.mtime_ns):
+                raise _changed(f)
+        finally:
+            os.close(fd)
+        self.hashed += 1
+        if self.cache is not None and not self.cache.exists(oid):
+            self._store_path(f, oid)
+        return oid
+
+    def _store_path(self, f: FileStat, oid: str) -> None:
+        assert self.cache is not None
+        self.cache.put_file(Path(f.path), oid)
+        self.stored += 1
+
+    def manifest(self, files: list[FileStat]) -> Manifest:
+        oids = self.hash_files(files)
+        return Manifest(
+            tuple(
+                Entry(f.rel, oid, f.size, f.executable) for f, oid in zip(files, oids, strict=True)
+            )
+        )

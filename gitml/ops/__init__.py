@@ -1,0 +1,1 @@
+"""One module per verb: typed functions that take a Repo and return data."""

@@ -1,0 +1,142 @@
+"""``gitml add``: hash files and folders into the cache and write their pointers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from gitml import git
+from gitml.core import ignore
+from gitml.core import pointer as pointers
+from gitml.core.manifest import Manifest
+from gitml.core.paths import check_link_target
+from gitml.core.pointer import SUFFIX, Pointer
+from gitml.core.repo import Repo
+from gitml.core.state import TRUSTED
+from gitml.core.tree import FileStat, Hasher, Progress, scan, stat_file
+from gitml.errors import AlreadyTrackedByGit, BadPath, GitmlError
+from gitml.ops.workspace import artifact_arg, enclosing_artifact
+
+
+@dataclass(frozen=True, slots=True)
+class AddResult:
+    path: str
+    pointer: str
+    hash: str
+    size: int
+    files: int | None
+    hashed: int  # files read this time
+    stored: int  # objects newly written to the cache
+    changed: bool  # the pointer changed
+
+
+def validate_targets(repo: Repo, user_paths: Sequence[str]) -> list[str]:
+    """Check every path before anything is written; return repo-relative paths."""
+    rels: list[str] = []
+    for user_path in user_paths:
+        rel = artifact_arg(repo, user_path)
+        path = repo.root / rel
+        if not os.path.lexists(path):
+            raise BadPath(f"{user_path}: no such file or folder", "check the path")
+        check_link_target(repo.root, path)
+        if path.is_symlink() and path.is_dir():
+            raise BadPath(f"{user_path}: is a symlinked folder", "add the folder itself")
+        if not (path.is_file() or path.is_dir()):
+            raise BadPath(f"{user_path}: not a regular file or folder", "add files or folders")
+        parent = enclosing_artifact(repo, rel)
+        if parent:
+            raise BadPath(
+                f"{user_path}: is inside {parent}, which gitml already tracks",
+                f"run `gitml add {parent}` to record its new content",
+            )
+        rels.append(rel)
+    in_git = git.tracked_under(repo.root, rels) if rels else []
+    if in_git:
+        first = in_git[0]
+        owner = next(r for r in rels if first == r or first.startswith(r + "/"))
+        raise AlreadyTrackedByGit(
+            f"{owner}: already tracked by git ({len(in_git)} file(s), e.g. {first})",
+            f"untrack it with `git rm -r --cached {owner}` and commit, then `gitml add` it",
+        )
+    return list(dict.fromkeys(rels))
+
+
+def add(
+    repo: Repo, user_paths: Sequence[str], *, progress: Progress | None = None
+) -> list[AddResult]:
+    rels = validate_targets(repo, user_paths)
+    results = []
+    with repo.lock("gitml add"):
+        for rel in rels:
+            results.append(add_one(repo, rel, progress=progress))
+    return results
+
+
+def add_one(repo: Repo, rel: str, *, progress: Progress | None = None) -> AddResult:
+    """Record ``rel``'s current content (caller holds the lock and has validated it)."""
+    path = repo.root / rel
+    hasher = Hasher(repo.state, repo.cache, progress)
+    if path.is_dir():
+        files = scan(path, repo.root, (repo.cache.root,))
+        manifest = hasher.manifest(files)
+        oid = _store_manifest(repo, manifest)
+        new = Pointer(rel, oid, manifest.size, len(manifest))
+        _relink(repo, files, [e.oid for e in manifest])
+    else:
+        info = stat_file(path, rel)
+        oid = hasher.hash_files([info])[0]
+        new = Pointer(rel, oid, info.size)
+        _relink(repo, [info], [oid])
+    pointer_rel = rel + SUFFIX
+    old = _existing(repo, pointer_rel)
+    if old is not None:
+        new = Pointer(new.rel, new.oid, new.size, new.files, old.meta)
+    changed = old != new or old.meta != new.meta
+    if changed:
+        pointers.save(repo.root, new)
+    ignore.add_entry(repo.root, rel)
+    return AddResult(
+        rel,
+        pointer_rel,
+        f"xxh128:{new.oid}",
+        new.size,
+        new.files,
+        hasher.hashed,
+        hasher.stored,
+        changed,
+    )
+
+
+def _store_manifest(repo: Repo, manifest: Manifest) -> str:
+    data = manifest.to_bytes()
+    oid = manifest.oid()
+    if not repo.cache.exists(oid):
+        repo.cache.put_bytes(data, oid)
+    repo.state.mark_complete(oid)
+    return oid
+
+
+def _existing(repo: Repo, pointer_rel: str) -> Pointer | None:
+    if not (repo.root / pointer_rel).is_file():
+        return None
+    try:
+        return pointers.load(repo.root, pointer_rel)
+    except GitmlError:
+        return None  # a broken pointer is replaced by a good one
+
+
+def _relink(repo: Repo, files: list[FileStat], oids: list[str]) -> None:
+    """Replace work-tree copies by links to the cache when cache.type asks for links."""
+    linker = repo.linker()
+    fresh = []
+    for f, oid in zip(files, oids, strict=True):
+        src = repo.cache.path(oid)
+        if os.path.islink(f.path) and Path(f.path).resolve() == src.resolve():
+            continue
+        if linker.place(src, Path(f.path), f.executable, allow_copy=False) is None:
+            break  # only copying works here, and the work tree already holds the data
+        s = os.stat(f.path)
+        fresh.append(((s.st_ino, s.st_size, s.st_mtime_ns), oid))
+    repo.state.record(fresh, checked_ns=TRUSTED)

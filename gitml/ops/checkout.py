@@ -1,0 +1,171 @@
+"""``gitml checkout``: make the work tree match the pointers.
+
+Work-tree content that is already in the cache is replaced silently; content
+that exists nowhere else is never overwritten without ``--force``. The whole
+plan is made (and every conflict found) before the first file is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gitml.core.linking import Linker
+from gitml.core.manifest import Entry, Manifest
+from gitml.core.pointer import Pointer
+from gitml.core.repo import Repo
+from gitml.core.state import TRUSTED, StatKey
+from gitml.core.tree import Hasher, Progress, scan, stat_file
+from gitml.errors import CheckoutConflict, NotInCache
+from gitml.ops.status import in_cache
+from gitml.ops.workspace import load_pointers
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutResult:
+    path: str
+    created: int
+    updated: int
+    removed: int
+    unchanged: int
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.removed)
+
+
+@dataclass
+class _Plan:
+    ptr: Pointer
+    place: list[tuple[Entry, bool]] = field(default_factory=list)  # (entry, existed)
+    remove: list[str] = field(default_factory=list)  # paths relative to the artifact
+    unchanged: int = 0
+    conflicts: list[str] = field(default_factory=list)
+    replace_other_kind: bool = False  # a folder where a file belongs, or vice versa
+
+
+def checkout(
+    repo: Repo,
+    paths: Sequence[str] = (),
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> list[CheckoutResult]:
+    ptrs = load_pointers(repo, paths)
+    with repo.lock("gitml checkout"):
+        hasher = Hasher(repo.state)
+        plans = [_plan(repo, ptr, hasher) for ptr in ptrs]
+        conflicts = [c for p in plans for c in p.conflicts]
+        if conflicts and not force:
+            raise CheckoutConflict(conflicts)
+        total = sum(len(p.place) for p in plans)
+        linker = repo.linker()
+        done = [0]
+        return [_apply(repo, p, linker, progress, done, total) for p in plans]
+
+
+def _manifest(repo: Repo, ptr: Pointer) -> Manifest:
+    if not in_cache(repo, ptr):
+        raise NotInCache(
+            f"{ptr.rel}: its data ({ptr.oid[:12]}) is not in the cache",
+            "run `gitml pull` to fetch it from a remote, or `gitml add` the data again",
+        )
+    if ptr.is_dir:
+        return Manifest.from_bytes(repo.cache.read_bytes(ptr.oid), ptr.rel)
+    return Manifest((Entry("", ptr.oid, ptr.size),))
+
+
+def _plan(repo: Repo, ptr: Pointer, hasher: Hasher) -> _Plan:
+    manifest = _manifest(repo, ptr)
+    plan = _Plan(ptr)
+    path = repo.root / ptr.rel
+    if not os.path.lexists(path):
+        plan.place = [(e, False) for e in manifest]
+        return plan
+    wrong_kind = path.is_dir() != ptr.is_dir
+    if path.is_dir():
+        files = scan(path, repo.root, (repo.cache.root,))
+    else:
+        files = [stat_file(path, "")]
+    current = dict(zip((f.rel for f in files), hasher.hash_files(files), strict=True))
+    wanted = {} if wrong_kind else manifest.by_path()
+    for rel, oid in current.items():
+        target = wanted.get(rel)
+        if target is not None and target.oid == oid:
+            continue
+        if not repo.cache.exists(oid):
+            plan.conflicts.append(_shown(ptr.rel, rel))
+        if target is None:
+            plan.remove.append(rel)
+    for entry in manifest:
+        have = None if wrong_kind else current.get(entry.path)
+        if have == entry.oid:
+            plan.unchanged += 1
+        else:
+            plan.place.append((entry, have is not None))
+    plan.replace_other_kind = wrong_kind
+    return plan
+
+
+def _shown(artifact: str, rel: str) -> str:
+    return f"{artifact}/{rel}" if rel else artifact
+
+
+def _apply(
+    repo: Repo, plan: _Plan, linker: Linker, progress: Progress | None, done: list[int], total: int
+) -> CheckoutResult:
+    base = repo.root / plan.ptr.rel
+    if plan.replace_other_kind:
+        if base.is_dir() and not base.is_symlink():
+            shutil.rmtree(base)
+        else:
+            base.unlink()
+    for rel in plan.remove:
+        target = base / rel if rel else base
+        target.unlink(missing_ok=True)
+        _prune_empty(target.parent, base)
+    made: set[Path] = set()
+    fresh: list[tuple[StatKey, str]] = []
+    for entry, _existed in plan.place:
+        dst = base / entry.path if entry.path else base
+        parent = dst.parent
+        if parent not in made:
+            _make_dir(parent)
+            made.add(parent)
+        if os.path.isdir(dst) and not os.path.islink(dst):
+            shutil.rmtree(dst)
+        linker.place(repo.cache.path(entry.oid), dst, entry.executable)
+        s = os.stat(dst)
+        fresh.append(((s.st_ino, s.st_size, s.st_mtime_ns), entry.oid))
+        done[0] += 1
+        if progress:
+            progress(done[0], total)
+    repo.state.record(fresh, checked_ns=TRUSTED)
+    created = sum(1 for _, existed in plan.place if not existed)
+    return CheckoutResult(
+        plan.ptr.rel, created, len(plan.place) - created, len(plan.remove), plan.unchanged
+    )
+
+
+def _make_dir(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        # A file stands where a folder belongs (its content is in the cache: planned).
+        for parent in (folder, *folder.parents):
+            if parent.is_file() or parent.is_symlink():
+                parent.unlink()
+                break
+        folder.mkdir(parents=True, exist_ok=True)
+
+
+def _prune_empty(folder: Path, stop: Path) -> None:
+    while folder != stop and folder.is_relative_to(stop):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
