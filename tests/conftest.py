@@ -11,7 +11,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,24 @@ def tmp_repo(_template: Path, tmp_path: Path, clean_git_env: None) -> Iterator[T
     root = tmp_path / "repo"
     shutil.copytree(_template, root, symlinks=True)
     yield TmpRepo(root)
+
+
+# -- helpers for the data-tracking tests --------------------------------------
+
+
+def _backdate(path: Path, seconds: float = 60.0) -> None:
+    when = time.time() - seconds
+    paths = [path, *path.rglob("*")] if path.is_dir() else [path]
+    for p in paths:
+        if not p.is_symlink():
+            os.utime(p, (when, when))
+
+
+@pytest.fixture
+def backdate() -> Callable[..., None]:
+    """``backdate(path, seconds=60)``: move mtimes of a file or a tree into the past.
+
+    A file hashed right after it was written is inside the state index's racy
+    window and is read again next time; a backdated one is trusted at once.
+    """
+    return _backdate

@@ -10,7 +10,7 @@ import xxhash
 from gitml.errors import GitmlError
 
 PREFIX = "xxh128:"
-_HEX_RE = re.compile(r"^[0-9a-f]{32}$")
+_HEX_RE = re.compile(r"[0-9a-f]{32}")
 # Files up to this size are read with one read() call; larger ones in chunks.
 SMALL_FILE = 1 << 20
 CHUNK = 16 << 20
@@ -23,7 +23,7 @@ def format_oid(hexdigest: str) -> str:
 
 def parse_oid(value: str) -> str:
     """``xxh128:abc…`` -> ``abc…``; raise on anything else."""
-    if not value.startswith(PREFIX) or not _HEX_RE.match(value[len(PREFIX) :]):
+    if not value.startswith(PREFIX) or not _HEX_RE.fullmatch(value[len(PREFIX) :]):
         raise GitmlError(
             f"bad hash {value!r}",
             "a hash is written xxh128: followed by 32 lowercase hex digits",
@@ -32,7 +32,7 @@ def parse_oid(value: str) -> str:
 
 
 def is_oid(hexdigest: str) -> bool:
-    return bool(_HEX_RE.match(hexdigest))
+    return bool(_HEX_RE.fullmatch(hexdigest))
 
 
 def hash_bytes(data: bytes | memoryview) -> str:

@@ -1,0 +1,166 @@
+"""Scanning folders and hashing through the state index (the hot path of add and status)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from gitml.core.hashing import hash_bytes
+from gitml.core.odb import LocalCache
+from gitml.core.state import StateIndex
+from gitml.core.tree import Hasher, scan, stat_file
+from gitml.errors import BadPath
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / "d" / "sub" / "deeper").mkdir(parents=True)
+    (root / "d" / "b.txt").write_bytes(b"b")
+    (root / "d" / "a.txt").write_bytes(b"a")
+    (root / "d" / "sub" / "c").write_bytes(b"c")
+    (root / "d" / "sub" / "deeper" / "e").write_bytes(b"e")
+    (root / "d" / "run.sh").write_bytes(b"#!/bin/sh\n")
+    (root / "d" / "run.sh").chmod(0o755)
+    return root
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Iterator[StateIndex]:
+    index = StateIndex(tmp_path / "state")
+    yield index
+    index.close()
+
+
+def test_scan_lists_every_file_sorted(root: Path) -> None:
+    files = scan(root / "d", root)
+    assert [f.rel for f in files] == ["a.txt", "b.txt", "run.sh", "sub/c", "sub/deeper/e"]
+    by = {f.rel: f for f in files}
+    assert by["run.sh"].executable and not by["a.txt"].executable
+    assert by["sub/c"].path == str(root / "d" / "sub" / "c")
+    assert by["a.txt"].size == 1
+    assert by["a.txt"].key == (by["a.txt"].ino, 1, by["a.txt"].mtime_ns)
+
+
+def test_scan_skips_temp_files_and_empty_folders(root: Path) -> None:
+    (root / "d" / ".x.123-0.gitml-tmp").write_bytes(b"partial")
+    (root / "d" / "empty").mkdir()
+    os.mkfifo(root / "d" / "fifo")
+    assert [f.rel for f in scan(root / "d", root)] == [
+        "a.txt",
+        "b.txt",
+        "run.sh",
+        "sub/c",
+        "sub/deeper/e",
+    ]
+
+
+def test_scan_follows_links_inside_the_repo(root: Path) -> None:
+    (root / "other").write_bytes(b"other")
+    os.symlink("../other", root / "d" / "link")
+    files = {f.rel: f for f in scan(root / "d", root)}
+    assert files["link"].size == 5
+
+
+def test_scan_refuses_links_out_of_the_repo(root: Path, tmp_path: Path) -> None:
+    (tmp_path / "secret").write_bytes(b"s")
+    os.symlink(tmp_path / "secret", root / "d" / "sub" / "link")
+    with pytest.raises(BadPath, match="symlink points outside the repository"):
+        scan(root / "d", root)
+
+
+def test_scan_allows_links_into_the_cache(root: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "obj").write_bytes(b"o")
+    os.symlink(cache / "obj", root / "d" / "link")
+    assert "link" in {f.rel for f in scan(root / "d", root, (cache,))}
+
+
+def test_scan_refuses_symlinked_folders(root: Path) -> None:
+    os.symlink("sub", root / "d" / "alias")
+    with pytest.raises(BadPath, match="symlinked folders are not supported"):
+        scan(root / "d", root)
+
+
+def test_stat_file(root: Path) -> None:
+    info = stat_file(root / "d" / "run.sh", "d/run.sh")
+    assert info.executable
+    assert info.size == 10
+    with pytest.raises(BadPath, match="not a regular file"):
+        stat_file(root / "d", "d")
+
+
+def test_hasher_reads_each_file_once(
+    root: Path, state: StateIndex, backdate: Callable[..., None]
+) -> None:
+    backdate(root)
+    files = scan(root / "d", root)
+    first = Hasher(state)
+    oids = first.hash_files(files)
+    assert oids == [hash_bytes((root / "d" / f.rel).read_bytes()) for f in files]
+    assert first.hashed == len(files)
+    assert first.stored == 0
+    again = Hasher(state)
+    assert again.hash_files(scan(root / "d", root)) == oids
+    assert again.hashed == 0  # a stat per file, no reads
+    (root / "d" / "sub" / "c").write_bytes(b"changed")
+    changed = Hasher(state)
+    changed.hash_files(scan(root / "d", root))
+    assert changed.hashed == 1
+
+
+def test_freshly_written_files_are_read_again(root: Path, state: StateIndex) -> None:
+    # Without backdating, every file is within the racy window: never trusted yet.
+    files = scan(root / "d", root)
+    Hasher(state).hash_files(files)
+    again = Hasher(state)
+    again.hash_files(files)
+    assert again.hashed == len(files)
+
+
+def test_hasher_stores_into_the_cache(
+    root: Path, state: StateIndex, tmp_path: Path, backdate: Callable[..., None]
+) -> None:
+    backdate(root)
+    cache = LocalCache(tmp_path / "cache")
+    (root / "d" / "dup").write_bytes(b"a")  # same content as a.txt: one object
+    os.utime(root / "d" / "dup", (0, 0))
+    big = os.urandom((1 << 20) + 10)  # above SMALL_FILE: streamed, then copied
+    (root / "d" / "big").write_bytes(big)
+    os.utime(root / "d" / "big", (0, 0))
+    files = scan(root / "d", root)
+    hasher = Hasher(state, cache)
+    manifest = hasher.manifest(files)
+    assert hasher.hashed == len(files)
+    assert hasher.stored == len(files) - 1
+    assert sorted(cache.iter_oids()) == sorted({e.oid for e in manifest})
+    assert cache.read_bytes(hash_bytes(big)) == big
+    # An object missing from the cache is restored from the known file, without reading it
+    # to hash it again.
+    cache.remove(hash_bytes(big))
+    again = Hasher(state, cache)
+    assert again.manifest(scan(root / "d", root)) == manifest
+    assert again.hashed == 0
+    assert again.stored == 1
+    assert cache.read_bytes(hash_bytes(big)) == big
+
+
+def test_manifest_entries(root: Path, state: StateIndex) -> None:
+    manifest = Hasher(state).manifest(scan(root / "d", root))
+    by = manifest.by_path()
+    assert by["run.sh"].executable
+    assert by["sub/deeper/e"].oid == hash_bytes(b"e")
+    assert manifest.size == 14
+
+
+def test_progress_reports_bytes(root: Path, state: StateIndex) -> None:
+    seen: list[tuple[int, int]] = []
+    Hasher(state, progress=lambda done, total: seen.append((done, total))).hash_files(
+        scan(root / "d", root)
+    )
+    assert seen[-1] == (14, 14)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
