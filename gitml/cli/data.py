@@ -107,26 +107,47 @@ def status_cmd(
       gitml status -v data    # and which files inside folders
       gitml status --check    # exit 1 unless clean (for scripts and CI)
     """
+    from gitml.ops.repro import stage_status
     from gitml.ops.status import status
 
     out = make_out(as_json, quiet, verbose)
     with open_repo(out) as repo:
         results = status(repo, paths, progress=out.progress("checking"))
+        stages = [] if paths else stage_status(repo)
     dirty = [r for r in results if not r.clean]
+    stale = [s for s in stages if s.action == "would-run"]
     if out.json:
-        out.emit_json({"clean": not dirty, "artifacts": [r.to_dict() for r in results]})
+        out.emit_json(
+            {
+                "clean": not dirty and not stale,
+                "artifacts": [r.to_dict() for r in results],
+                "stages": [
+                    {"stage": s.name, "stale": s.action == "would-run", **s.to_dict()}
+                    for s in stages
+                ],
+            }
+        )
     else:
-        shown = results if out.verbose else dirty
-        for r in shown:
-            out.info(f"{_MARK[r.state]} {r.path}: {r.state}")
-            if out.verbose:
-                for change, files in r.changes.items():
-                    for f in files:
-                        out.info(f"    {change}: {r.path}/{f}")
-        if not dirty:
-            out.info(f"all {len(results)} tracked artifact(s) up to date")
-    if check and dirty:
+        _print_status(out, results, dirty, stale, len(stages))
+    if check and (dirty or stale):
         sys.exit(1)
+
+
+def _print_status(
+    out: Out, results: list[Any], dirty: list[Any], stale: list[Any], n_stages: int
+) -> None:
+    for r in results if out.verbose else dirty:
+        out.info(f"{_MARK[r.state]} {r.path}: {r.state}")
+        if out.verbose:
+            for change, files in r.changes.items():
+                for f in files:
+                    out.info(f"    {change}: {r.path}/{f}")
+    for s in stale:
+        out.info(f"S stage {s.name}: stale ({'; '.join(r.text for r in s.reasons)})")
+    if not dirty:
+        out.info(f"all {len(results)} tracked artifact(s) up to date")
+    if n_stages and not stale:
+        out.info(f"all {n_stages} stage(s) up to date")
 
 
 @click.command("checkout")

@@ -24,6 +24,10 @@ COMMANDS: dict[str, str] = {
     "commit": "gitml.cli.data:commit_cmd",
     "gc": "gitml.cli.data:gc_cmd",
     "fsck": "gitml.cli.data:fsck_cmd",
+    "repro": "gitml.cli.pipeline:repro_cmd",
+    "dag": "gitml.cli.pipeline:dag_cmd",
+    "stage": "gitml.cli.pipeline:stage_group",
+    "metrics": "gitml.cli.pipeline:metrics_group",
 }
 
 

@@ -17,6 +17,19 @@ from gitml.errors import InvalidFile
 SUFFIX = ".gitml"
 
 
+class _Dumper(yaml.SafeDumper):
+    """Writes strings holding NEL (U+0085) double-quoted, where it is escaped: PyYAML
+    writes it raw in other styles and a reader then folds it into a space."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if "\x85" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 @dataclass(frozen=True, slots=True)
 class Pointer:
     """A pointer file's content; ``rel`` is the artifact's repo-relative path."""
@@ -49,7 +62,7 @@ class Pointer:
         return doc
 
     def dumps(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+        return yaml.dump(self.to_dict(), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any], pointer_rel: str) -> Pointer:
@@ -73,10 +86,10 @@ def load(root: Path, pointer_rel: str) -> Pointer:
 
 def loads(text: str, pointer_rel: str) -> Pointer:
     """Parse pointer text read from elsewhere (e.g. a git revision)."""
-    from gitml.core.schema import parse_yaml
+    from gitml.core.schema import parse_yaml, text_locator
 
     doc = parse_yaml(text, pointer_rel)
-    validate(doc, "pointer", pointer_rel, text)
+    validate(doc, "pointer", pointer_rel, text_locator(text))
     return Pointer.from_dict(doc, pointer_rel)
 
 

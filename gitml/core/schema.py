@@ -32,7 +32,18 @@ def schema_path(name: str) -> Path:
 
 @cache
 def load_schema(name: str) -> dict[str, Any]:
+    """A schema by name; a definition ``{"$embed": "other"}`` is replaced by schema ``other``.
+
+    That is how ``stages`` includes the ``tune`` block's own schema.
+    """
     data: dict[str, Any] = json.loads(schema_path(name).read_text())
+    for key, definition in data.get("definitions", {}).items():
+        embed = definition.get("$embed") if isinstance(definition, dict) else None
+        if embed and schema_path(embed).is_file():
+            inner = {k: v for k, v in load_schema(embed).items() if k not in ("$schema", "$id")}
+            data["definitions"][key] = inner
+        elif embed:
+            data["definitions"][key] = {k: v for k, v in definition.items() if k != "$embed"}
     return data
 
 
@@ -66,29 +77,42 @@ def parse_yaml(text: str, source: str) -> Any:
         raise InvalidFile(source, f"invalid YAML: {exc}", hint="fix the YAML syntax") from None
 
 
-def line_of(text: str, keys: Sequence[str | int]) -> int | None:
-    """The 1-based line of the node at ``keys`` in the YAML ``text`` (best effort)."""
+Position = tuple[int, int]  # 1-based (line, column)
+Locate = Callable[[Sequence[str | int]], Position | None]
+
+
+def position_of(text: str, keys: Sequence[str | int]) -> Position | None:
+    """The 1-based (line, column) of the node at ``keys`` in YAML ``text`` (best effort).
+
+    Only called on the error path, so it may re-parse the text.
+    """
     try:
         node = yaml.compose(text, Loader=_loader())
     except yaml.YAMLError:
         return None
-    line = node.start_mark.line + 1 if node else None
+    if node is None:
+        return None
+    pos = (node.start_mark.line + 1, node.start_mark.column + 1)
     for key in keys:
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 if k.value == str(key):
-                    line, node = k.start_mark.line + 1, v
+                    pos, node = (k.start_mark.line + 1, k.start_mark.column + 1), v
                     break
             else:
-                return line
+                return pos
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
             if key >= len(node.value):
-                return line
+                return pos
             node = node.value[key]
-            line = node.start_mark.line + 1
+            pos = (node.start_mark.line + 1, node.start_mark.column + 1)
         else:
-            return line
-    return line
+            return pos
+    return pos
+
+
+def text_locator(text: str) -> Locate:
+    return lambda keys: position_of(text, keys)
 
 
 def suggest(word: str, choices: Sequence[str]) -> str | None:
@@ -96,17 +120,20 @@ def suggest(word: str, choices: Sequence[str]) -> str | None:
     return found[0] if found else None
 
 
-def validate(doc: Any, schema: str, source: str, text: str | None = None) -> None:
-    """Validate ``doc`` against schema ``schema``; raise :class:`InvalidFile` on failure."""
+def validate(doc: Any, schema: str, source: str, locate: Locate | None = None) -> None:
+    """Validate ``doc`` against schema ``schema``; raise :class:`InvalidFile` on failure.
+
+    ``locate`` maps a key path to its position in the file, for the message.
+    """
     import fastjsonschema
 
     try:
         _validator(schema)(doc)
     except fastjsonschema.JsonSchemaValueException as exc:
-        raise _explain(exc, doc, source, text) from None
+        raise _explain(exc, source, locate) from None
 
 
-def _explain(exc: Any, doc: Any, source: str, text: str | None) -> InvalidFile:
+def _explain(exc: Any, source: str, locate: Locate | None) -> InvalidFile:
     path = list((exc.path or [])[1:])
     definition = exc.definition or {}
     key = ".".join(str(p) for p in path) or None
@@ -127,8 +154,9 @@ def _explain(exc: Any, doc: Any, source: str, text: str | None) -> InvalidFile:
             problem = f"missing required key {missing[0]!r}"
     elif exc.rule == "pattern" and "description" in definition:
         problem = f"{exc.value!r} is not valid: {definition['description']}"
-    line = line_of(text, path) if text is not None else None
-    return InvalidFile(source, problem, line=line, key=key, hint=hint)
+    pos = locate(path) if locate is not None else None
+    line, column = pos if pos else (None, None)
+    return InvalidFile(source, problem, line=line, column=column, key=key, hint=hint)
 
 
 def load_yaml_file(path: Path, schema: str, source: str | None = None) -> tuple[Any, str]:
@@ -139,5 +167,5 @@ def load_yaml_file(path: Path, schema: str, source: str | None = None) -> tuple[
     except UnicodeDecodeError:
         raise InvalidFile(shown, "not UTF-8 text", hint="save the file as UTF-8") from None
     doc = parse_yaml(text, shown)
-    validate(doc, schema, shown, text)
+    validate(doc, schema, shown, text_locator(text))
     return doc, text

@@ -10,13 +10,13 @@ from pathlib import Path
 from gitml import git
 from gitml.core import ignore
 from gitml.core import pointer as pointers
-from gitml.core.manifest import Manifest
 from gitml.core.paths import check_link_target
 from gitml.core.pointer import SUFFIX, Pointer
 from gitml.core.repo import Repo
 from gitml.core.state import TRUSTED
-from gitml.core.tree import FileStat, Hasher, Progress, scan, stat_file
+from gitml.core.tree import FileStat, Hasher, Progress
 from gitml.errors import AlreadyTrackedByGit, BadPath, GitmlError
+from gitml.ops.record import files_of, record_files
 from gitml.ops.workspace import artifact_arg, enclosing_artifact
 
 
@@ -76,19 +76,14 @@ def add(
 
 def add_one(repo: Repo, rel: str, *, progress: Progress | None = None) -> AddResult:
     """Record ``rel``'s current content (caller holds the lock and has validated it)."""
-    path = repo.root / rel
     hasher = Hasher(repo.state, repo.cache, progress)
-    if path.is_dir():
-        files = scan(path, repo.root, (repo.cache.root,))
-        manifest = hasher.manifest(files)
-        oid = _store_manifest(repo, manifest)
-        new = Pointer(rel, oid, manifest.size, len(manifest))
-        _relink(repo, files, [e.oid for e in manifest])
-    else:
-        info = stat_file(path, rel)
-        oid = hasher.hash_files([info])[0]
-        new = Pointer(rel, oid, info.size)
-        _relink(repo, [info], [oid])
+    files = files_of(repo, rel)
+    if files is None:
+        raise BadPath(f"{rel}: no such file or folder", "check the path")
+    is_dir = (repo.root / rel).is_dir()
+    record, oids = record_files(repo, rel, files, hasher, is_dir=is_dir)
+    new = Pointer(rel, record.oid, record.size, record.files)
+    relink(repo, files, oids)
     pointer_rel = rel + SUFFIX
     old = _existing(repo, pointer_rel)
     if old is not None:
@@ -109,15 +104,6 @@ def add_one(repo: Repo, rel: str, *, progress: Progress | None = None) -> AddRes
     )
 
 
-def _store_manifest(repo: Repo, manifest: Manifest) -> str:
-    data = manifest.to_bytes()
-    oid = manifest.oid()
-    if not repo.cache.exists(oid):
-        repo.cache.put_bytes(data, oid)
-    repo.state.mark_complete(oid)
-    return oid
-
-
 def _existing(repo: Repo, pointer_rel: str) -> Pointer | None:
     if not (repo.root / pointer_rel).is_file():
         return None
@@ -127,7 +113,7 @@ def _existing(repo: Repo, pointer_rel: str) -> Pointer | None:
         return None  # a broken pointer is replaced by a good one
 
 
-def _relink(repo: Repo, files: list[FileStat], oids: list[str]) -> None:
+def relink(repo: Repo, files: list[FileStat], oids: list[str]) -> None:
     """Replace work-tree copies by links to the cache when cache.type asks for links."""
     linker = repo.linker()
     fresh = []

@@ -56,15 +56,22 @@ def checkout(
 ) -> list[CheckoutResult]:
     ptrs = load_pointers(repo, paths)
     with repo.lock("gitml checkout"):
-        hasher = Hasher(repo.state)
-        plans = [_plan(repo, ptr, hasher) for ptr in ptrs]
-        conflicts = [c for p in plans for c in p.conflicts]
-        if conflicts and not force:
-            raise CheckoutConflict(conflicts)
-        total = sum(len(p.place) for p in plans)
-        linker = repo.linker()
-        done = [0]
-        return [_apply(repo, p, linker, progress, done, total) for p in plans]
+        return materialize(repo, ptrs, force=force, progress=progress)
+
+
+def materialize(
+    repo: Repo, ptrs: Sequence[Pointer], *, force: bool = False, progress: Progress | None = None
+) -> list[CheckoutResult]:
+    """Put the data of ``ptrs`` into the work tree (the caller holds the repository lock)."""
+    hasher = Hasher(repo.state)
+    plans = [_plan(repo, ptr, hasher) for ptr in ptrs]
+    conflicts = [c for p in plans for c in p.conflicts]
+    if conflicts and not force:
+        raise CheckoutConflict(conflicts)
+    total = sum(len(p.place) for p in plans)
+    linker = repo.linker()
+    done = [0]
+    return [_apply(repo, p, linker, progress, done, total) for p in plans]
 
 
 def _manifest(repo: Repo, ptr: Pointer) -> Manifest:

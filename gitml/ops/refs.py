@@ -35,7 +35,21 @@ def _pointer_refs(text: str, path: str) -> list[Ref]:
     return [Ref(ptr.oid, ptr.is_dir)]
 
 
+def _lock_refs(text: str, path: str) -> list[Ref]:
+    from gitml.core import lockfile
+    from gitml.core.schema import parse_yaml, text_locator, validate
+
+    doc = parse_yaml(text, path)
+    validate(doc, "lock", path, text_locator(text))
+    refs = []
+    for entry in (doc.get("stages") or {}).values():
+        for out in lockfile.LockEntry.from_dict(entry, path).outs:
+            refs.append(Ref(out.oid, out.files is not None))
+    return refs
+
+
 SOURCES.append(("*" + pointers.SUFFIX, _pointer_refs))
+SOURCES.append(("stages.lock", _lock_refs))
 
 
 def _wanted(path: str) -> bool:
