@@ -14,14 +14,29 @@ def check_relative(rel: str, source: str) -> str:
     Absolute paths and ``..`` components are refused: files committed to git
     must never make gitml read or write outside the repository.
     """
-    if not rel or rel.strip() != rel:
-        raise BadPath(f"{source}: empty or padded path {rel!r}", "write a plain relative path")
+    if not rel:
+        raise BadPath(f"{source}: empty path", "write a plain relative path")
     pure = PurePosixPath(rel)
-    if pure.is_absolute() or rel.startswith("\\") or (len(rel) > 1 and rel[1] == ":"):
+    if pure.is_absolute() or rel.startswith("\\") or has_drive(rel):
         raise BadPath(f"{source}: absolute path {rel!r}", "paths must be relative to the file")
     if ".." in pure.parts:
         raise BadPath(f"{source}: path {rel!r} leaves its folder with '..'", "remove the '..'")
     return pure.as_posix()
+
+
+def has_drive(rel: str) -> bool:
+    """``C:…`` is a drive path on Windows, so files never carry one (as the schemas say)."""
+    return len(rel) > 1 and rel[1] == ":" and rel[0].isascii() and rel[0].isalpha()
+
+
+def check_portable(rel: str, shown: str) -> None:
+    """Refuse, before anything is written, a name that pointer files or manifests refuse."""
+    if has_drive(rel) or rel.startswith("\\") or "\n" in rel:
+        raise BadPath(
+            f"{shown}: gitml cannot track a name that starts with a drive (C:) or a"
+            " backslash, or that holds a line break",
+            "rename it",
+        )
 
 
 def in_git_dir(rel: str) -> bool:

@@ -51,8 +51,8 @@ def test_keeps_existing_lines_and_adds_a_missing_newline(root: Path) -> None:
     "name", ["a b", "x*", "#hash", "!bang", "br[1]", "trailing ", "q?", "back\\slash", "é.csv"]
 )
 def test_special_names_are_escaped_so_git_ignores_exactly_them(root: Path, name: str) -> None:
-    add_entry(root, f"d/{name}")
     (root / "d").mkdir(exist_ok=True)
+    add_entry(root, f"d/{name}")
     (root / "d" / name).write_text("x")
     assert _ignored(root, f"d/{name}")
     assert not _ignored(root, f"d/{name}.gitml")

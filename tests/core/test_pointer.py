@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gitml.core import pointer as pointers
-from gitml.core.paths import check_relative
+from gitml.core.paths import check_portable, check_relative
 from gitml.core.pointer import Pointer, artifact_of
 from gitml.errors import BadPath, GitmlError, InvalidFile
 
@@ -19,16 +19,17 @@ GOOD = f"version: 1\npath: raw\nhash: xxh128:{OID}\nsize: 10\nfiles: 2\n"
 
 
 def _valid(rel: str) -> bool:
+    """A repo path `gitml add` would write a pointer for."""
     try:
+        check_portable(PurePosixPath(rel).name, rel)
         return check_relative(rel, "test") == rel
     except GitmlError:
         return False
 
 
 segment = st.text(
-    alphabet=st.characters(
-        blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="/\\"
-    ),
+    # Any character a file name may hold but "/", NUL and newline (which `gitml add` refuses).
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="/\0\n"),
     min_size=1,
     max_size=10,
 )
