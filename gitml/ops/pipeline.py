@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from gitml import git
 from gitml.core import stages as stages_mod
@@ -20,6 +21,7 @@ from gitml.ops.workspace import enclosing_artifact
 class Pipeline:
     definition: PipelineDef
     dag: Dag
+    tune_specs: dict[str, Any] = field(default_factory=dict)  # stage -> TuneSpec
 
     @property
     def stages(self) -> dict[str, Stage]:
@@ -60,10 +62,36 @@ def load_pipeline(repo: Repo, *, check: bool = True) -> Pipeline | None:
     definition = stages_mod.load(repo.root)
     if definition is None:
         return None
-    pipeline = Pipeline(definition, Dag.build(definition))
+    pipeline = Pipeline(definition, Dag.build(definition), _tune_specs(definition))
     if check:
         check_deps(repo, pipeline)
     return pipeline
+
+
+def _tune_specs(definition: PipelineDef) -> dict[str, Any]:
+    """Parse every ``tune:`` block now, so a bad search space stops before anything runs."""
+    tuned = {name: s for name, s in definition.stages.items() if s.tune is not None}
+    if not tuned:
+        return {}
+    from gitml.core.tune_space import parse_tune_spec
+
+    specs = {}
+    for name, stage in tuned.items():
+        base = [*stage.origin, "tune"]
+
+        def line_of(keys: Sequence[str | int], base: list[str] = base) -> int | None:
+            pos = definition.doc.position([*base, *keys])
+            return pos[0] if pos else None
+
+        specs[name] = parse_tune_spec(stage.tune, source=definition.doc.source, line_of=line_of)
+        if not any(o.path.endswith((".yaml", ".yml")) for o in stage.outs):
+            raise definition.error(
+                stage,
+                ("outs",),
+                "a tuning stage writes its best params to a YAML output",
+                "declare one, e.g. outs: [tuning/best_params.yaml]",
+            )
+    return specs
 
 
 def require_pipeline(repo: Repo) -> Pipeline:

@@ -110,7 +110,12 @@ def plan(
             result.outcomes.append(StageOutcome(name, "frozen"))
             continue
         found = check(
-            inspector, stage, entries.get(name), rebuilt=will_run, producer=pipeline.dag.producer
+            inspector,
+            stage,
+            entries.get(name),
+            rebuilt=will_run,
+            producer=pipeline.dag.producer,
+            tune_key=_tune_key(pipeline, name),
         )
         reasons = _effective_reasons(found, name in forced, opts.strict_env)
         if reasons:
@@ -118,6 +123,15 @@ def plan(
         action = "would-run" if reasons else "skipped"
         result.outcomes.append(StageOutcome(name, action, reasons, found.env_changes))
     return result
+
+
+def _tune_key(pipeline: Pipeline, name: str) -> str | None:
+    spec = pipeline.tune_specs.get(name)
+    if spec is None:
+        return None
+    from gitml.ops.tune_stage import spec_key
+
+    return spec_key(spec)
 
 
 def stage_status(repo: Repo) -> list[StageOutcome]:
@@ -233,7 +247,9 @@ class _Executor:
             self._done(StageOutcome(name, "frozen"), "frozen: not checked and not run")
             return None
         self.inspector.forget()
-        found = check(self.inspector, stage, self.entries.get(name))
+        found = check(
+            self.inspector, stage, self.entries.get(name), tune_key=_tune_key(self.pipeline, name)
+        )
         reasons = _effective_reasons(found, name in self.forced, self.opts.strict_env)
         if not reasons:
             note = (
@@ -254,11 +270,12 @@ class _Executor:
             f"stage {name}: running ({why})" if self.opts.explain else f"stage {name}: running"
         )
         env = self._env(stage, found)
-        if stage.tune is not None:
+        if name in self.pipeline.tune_specs:
             from gitml.ops.tune_stage import run_tune_stage
 
+            spec = self.pipeline.tune_specs[name]
             future = pool.submit(
-                run_tune_stage, self.repo, stage, found, env, self.opts.tune, self.emit
+                run_tune_stage, self.repo, stage, spec, found, env, self.opts.tune, self.emit
             )
         else:
             future = pool.submit(
@@ -300,7 +317,9 @@ class _Executor:
 
     def _key(self, stage: Stage, found: Check) -> str:
         outs = [(o.path, o.cache) for o in stage.outs]
-        return run_key(stage.cmd, found.deps, found.params, outs)
+        tune = _tune_key(self.pipeline, stage.name)
+        cmd = [*stage.cmd, f"# tune {tune}"] if tune else stage.cmd
+        return run_key(cmd, found.deps, found.params, outs)
 
     def _finish(self, name: str, found: Check, res: CommandResult, seconds: float) -> bool:
         stage = self.pipeline.stages[name]
@@ -319,7 +338,7 @@ class _Executor:
             self.result.outcomes.append(StageOutcome(name, "failed", reasons, (), seconds, 1))
             self.emit(f"stage {name}: {exc}")
             return False
-        self._write_lock(stage, found, records)
+        self._write_lock(stage, found, records, res.extra)
         self.runs.put(self._key(stage, found), name, records)
         self.result.outcomes.append(
             StageOutcome(name, "ran", reasons, found.env_changes, seconds, 0)
@@ -327,14 +346,26 @@ class _Executor:
         self.emit(f"stage {name}: done in {seconds:.1f}s")
         return True
 
-    def _write_lock(self, stage: Stage, found: Check, records: Sequence[lockfile.Record]) -> None:
+    def _write_lock(
+        self,
+        stage: Stage,
+        found: Check,
+        records: Sequence[lockfile.Record],
+        tune: dict[str, Any] | None = None,
+    ) -> None:
         from gitml.core import envinfo
 
+        tune_key = _tune_key(self.pipeline, stage.name)
+        if tune is None and tune_key is not None:  # restored: keep what the study recorded
+            previous = self.entries.get(stage.name)
+            tune = dict(previous.tune) if previous and previous.tune.get("spec") == tune_key else {}
+            tune["spec"] = tune_key
         self.entries[stage.name] = LockEntry(
             cmd=stage.cmd,
             deps=found.deps,
             params=found.params,
             outs=tuple(records),
             env=envinfo.fingerprint(),
+            tune=tune or {},
         )
         lockfile.save(self.repo.root, self.entries, self.order)

@@ -14,8 +14,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 Output = Callable[[str, str], None]  # (stage name, line)
 
@@ -29,6 +30,7 @@ class CommandResult:
     failed_cmd: str | None
     tail: str  # last lines of output when it was captured
     seconds: float
+    extra: dict[str, Any] = field(default_factory=dict)  # e.g. a tuning study's summary
 
 
 def run_commands(

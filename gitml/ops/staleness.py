@@ -18,7 +18,7 @@ from gitml.ops.record import record_path
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    kind: str  # new | always | cmd | dep | param | out | upstream | env | forced
+    kind: str  # new | always | cmd | tune | dep | param | out | upstream | env | forced
     text: str
 
     def to_dict(self) -> dict[str, str]:
@@ -101,8 +101,12 @@ def check(
     *,
     rebuilt: Collection[str] = (),
     producer: dict[str, str] | None = None,
+    tune_key: str | None = None,
 ) -> Check:
-    """Compare ``stage`` with ``entry``; ``rebuilt`` are upstream stages that will run first."""
+    """Compare ``stage`` with ``entry``; ``rebuilt`` are upstream stages that will run first.
+
+    ``tune_key`` is the digest of a tuning stage's search definition.
+    """
     reasons: list[Reason] = []
     deps = tuple(r for r in (inspector.record(d) for d in stage.deps) if r is not None)
     params = inspector.param_values(stage)
@@ -112,6 +116,8 @@ def check(
         reasons.append(Reason("always", "always_changed is set"))
     if entry is not None:
         reasons += _cmd_reasons(stage, entry)
+        if tune_key is not None and entry.tune.get("spec") != tune_key:
+            reasons.append(Reason("tune", "the tune search definition changed"))
         reasons += _dep_reasons(inspector, stage, entry, rebuilt, producer or {})
         reasons += _param_reasons(params, entry)
         reasons += _out_reasons(inspector, stage, entry)

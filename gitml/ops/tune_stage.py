@@ -1,23 +1,78 @@
-"""Running a tuning stage from ``repro``: build the request, call the tuner."""
+"""Running a tuning stage from ``repro``: build the request, call the tuner.
+
+A tuning stage is decided, cached and locked like any other; only its
+execution differs: instead of running ``cmd`` once, the tuner runs it once
+per trial and writes the best params (the stage's YAML output) and,
+optionally, the trials table (its ``.parquet`` output).
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
+from gitml.core.hashing import hash_bytes
 from gitml.core.repo import Repo
 from gitml.core.stages import Stage
 from gitml.errors import GitmlError
 from gitml.ops.runner import CommandResult
-from gitml.ops.staleness import Check
+from gitml.ops.staleness import Check, nested_params
+
+
+def identity(stage: Stage, found: Check) -> str:
+    """Stage name and dependency hashes: the part of a study's name the pipeline owns."""
+    doc = {"stage": stage.name, "deps": [[d.path, d.oid] for d in found.deps]}
+    return hash_bytes(json.dumps(doc, sort_keys=True).encode())
+
+
+def spec_key(spec: Any) -> str:
+    from gitml.core.tune_space import spec_digest
+
+    return str(spec_digest(spec))
 
 
 def run_tune_stage(
     repo: Repo,
     stage: Stage,
+    spec: Any,
     found: Check,
     env: dict[str, str],
     options: Any,
     emit: Callable[[str], None],
 ) -> CommandResult:
-    raise GitmlError(f"stage {stage.name}: tuning stages are not available yet")
+    from gitml.ops.tune import TuneOptions, TuneRequest, run_tuning
+
+    opts = options if isinstance(options, TuneOptions) else TuneOptions()
+    outs = [o.path for o in stage.outs]
+    best = next(p for p in outs if p.endswith((".yaml", ".yml")))
+    table = next((p for p in outs if p.endswith(".parquet")), None)
+    request = TuneRequest(
+        stage=stage.name,
+        cmd=stage.cmd,
+        wdir=repo.root / stage.wdir,
+        env=env,
+        base_params=nested_params(found.params),
+        spec=spec,
+        identity=identity(stage, found),
+        best_params_out=repo.root / best,
+        trials_table_out=repo.root / table if table else None,
+        on_event=emit,
+        **opts.request_fields(),
+    )
+    try:
+        outcome = run_tuning(repo, request)
+    except GitmlError as exc:
+        return CommandResult(1, f"tuning of {stage.name}", str(exc), 0.0)
+    extra = {
+        "spec": spec_key(spec),
+        "study": outcome.study,
+        "best_trial": outcome.best_trial,
+        "best_values": outcome.best_values,
+        "trials": {
+            "complete": outcome.complete,
+            "pruned": outcome.pruned,
+            "failed": outcome.failed,
+        },
+    }
+    return CommandResult(0, None, "", outcome.duration, extra)

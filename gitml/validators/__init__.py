@@ -1,0 +1,1 @@
+"""Validators generated from schemas/*.schema.json (see gitml.core.schema)."""
