@@ -21,7 +21,7 @@ from gitml.core.state import TRUSTED, StatKey
 from gitml.core.tree import Hasher, Progress, scan, stat_file
 from gitml.errors import CheckoutConflict, NotInCache
 from gitml.ops.status import in_cache
-from gitml.ops.workspace import load_pointers
+from gitml.ops.workspace import load_pointers, lock_outputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +54,16 @@ def checkout(
     force: bool = False,
     progress: Progress | None = None,
 ) -> list[CheckoutResult]:
-    ptrs = load_pointers(repo, paths)
+    ptrs = load_pointers(repo, paths, with_outputs=True)
+    outputs = lock_outputs(repo)
     with repo.lock("gitml checkout"):
-        return materialize(repo, ptrs, force=force, progress=progress)
+        missing = [p for p in ptrs if p.rel in outputs and not in_cache(repo, p)]
+        for ptr in missing:
+            repo.notices.append(
+                f"skipped stage output {ptr.rel}: not in the cache (run `gitml repro` or pull)"
+            )
+        ready = [p for p in ptrs if p not in missing]
+        return materialize(repo, ready, force=force, progress=progress)
 
 
 def materialize(

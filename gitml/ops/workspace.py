@@ -24,25 +24,54 @@ def artifact_arg(repo: Repo, user_path: str) -> str:
     return rel[: -len(SUFFIX)] if rel.endswith(SUFFIX) else rel
 
 
-def load_pointers(repo: Repo, paths: Sequence[str] = ()) -> list[Pointer]:
-    """Pointers for ``paths`` (artifacts or folders containing them), or all of them."""
-    found = all_pointer_files(repo)
+def load_pointers(
+    repo: Repo, paths: Sequence[str] = (), *, with_outputs: bool = False
+) -> list[Pointer]:
+    """Pointers for ``paths`` (artifacts or folders containing them), or all of them.
+
+    ``with_outputs`` adds the cached outputs recorded in ``stages.lock``, as
+    pointers (``checkout`` restores them like tracked data).
+    """
+    candidates = {pointers.artifact_of(rel): rel for rel in all_pointer_files(repo)}
+    outputs = lock_outputs(repo) if with_outputs else {}
+    wanted = _select(repo, [*candidates, *outputs], paths)
+    return [
+        outputs[rel]
+        if rel in outputs and rel not in candidates
+        else pointers.load(repo.root, candidates.get(rel, rel + SUFFIX))
+        for rel in wanted
+    ]
+
+
+def lock_outputs(repo: Repo) -> dict[str, Pointer]:
+    """Cached stage outputs as recorded in ``stages.lock`` (artifact path -> pointer)."""
+    from gitml.core import lockfile
+
+    out: dict[str, Pointer] = {}
+    for entry in lockfile.load(repo.root).values():
+        for rec in entry.outs:
+            if rec.cache:
+                out[rec.path] = Pointer(rec.path, rec.oid, rec.size, rec.files)
+    return out
+
+
+def _select(repo: Repo, artifacts: Sequence[str], paths: Sequence[str]) -> list[str]:
     if not paths:
-        return [pointers.load(repo.root, rel) for rel in found]
+        return sorted(dict.fromkeys(artifacts))
     chosen: dict[str, None] = {}
     for user_path in paths:
         rel = artifact_arg(repo, user_path)
-        if rel + SUFFIX in found or (repo.root / (rel + SUFFIX)).is_file():
-            chosen[rel + SUFFIX] = None
+        if rel in artifacts or (repo.root / (rel + SUFFIX)).is_file():
+            chosen[rel] = None
             continue
-        inside = [p for p in found if p.startswith(rel + "/")]
+        inside = [a for a in artifacts if a.startswith(rel + "/")]
         if not inside:
             raise GitmlError(
                 f"{user_path}: not tracked by gitml (no {rel}{SUFFIX})",
                 f"run `gitml add {user_path}` to track it",
             )
         chosen.update(dict.fromkeys(inside))
-    return [pointers.load(repo.root, rel) for rel in chosen]
+    return list(chosen)
 
 
 def enclosing_artifact(repo: Repo, rel: str) -> str | None:
