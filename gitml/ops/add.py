@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from gitml import git
 from gitml.core import ignore
 from gitml.core import pointer as pointers
-from gitml.core.paths import check_link_target
+from gitml.core.paths import check_link_target, check_portable
 from gitml.core.pointer import SUFFIX, Pointer
 from gitml.core.repo import Repo
 from gitml.core.state import TRUSTED
@@ -67,19 +67,38 @@ def add(
     repo: Repo, user_paths: Sequence[str], *, progress: Progress | None = None
 ) -> list[AddResult]:
     rels = validate_targets(repo, user_paths)
-    results = []
     with repo.lock("gitml add"):
-        for rel in rels:
-            results.append(add_one(repo, rel, progress=progress))
-    return results
+        return add_all(repo, rels, progress=progress)
 
 
-def add_one(repo: Repo, rel: str, *, progress: Progress | None = None) -> AddResult:
-    """Record ``rel``'s current content (caller holds the lock and has validated it)."""
-    hasher = Hasher(repo.state, repo.cache, progress)
+def add_all(
+    repo: Repo, rels: Sequence[str], *, progress: Progress | None = None
+) -> list[AddResult]:
+    """Record every path (caller holds the lock); a bad file name or link anywhere in
+    them is refused before anything is written."""
+    scanned = [(rel, target_files(repo, rel)) for rel in rels]
+    return [add_one(repo, rel, files, progress=progress) for rel, files in scanned]
+
+
+def target_files(repo: Repo, rel: str) -> list[FileStat]:
+    """The files that recording ``rel`` hashes; refuses names a pointer or manifest cannot hold."""
     files = files_of(repo, rel)
     if files is None:
         raise BadPath(f"{rel}: no such file or folder", "check the path")
+    check_portable(PurePosixPath(rel).name, rel)
+    if (repo.root / rel).is_dir():
+        for f in files:
+            check_portable(f.rel, f"{rel}/{f.rel}")
+    return files
+
+
+def add_one(
+    repo: Repo, rel: str, files: list[FileStat] | None = None, *, progress: Progress | None = None
+) -> AddResult:
+    """Record ``rel``'s current content (caller holds the lock and has validated it)."""
+    hasher = Hasher(repo.state, repo.cache, progress)
+    if files is None:
+        files = target_files(repo, rel)
     is_dir = (repo.root / rel).is_dir()
     record, oids = record_files(repo, rel, files, hasher, is_dir=is_dir)
     new = Pointer(rel, record.oid, record.size, record.files)

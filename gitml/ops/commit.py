@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from gitml.core.repo import Repo
 from gitml.core.tree import Progress
 from gitml.errors import GitmlError
-from gitml.ops.add import AddResult, add_one
+from gitml.ops.add import AddResult, add_all
 from gitml.ops.workspace import load_pointers
 
 
@@ -23,4 +23,4 @@ def commit(
             "run `gitml checkout` to restore it, or delete its .gitml pointer to stop tracking it",
         )
     with repo.lock("gitml commit"):
-        return [add_one(repo, p.rel, progress=progress) for p in ptrs]
+        return add_all(repo, [p.rel for p in ptrs], progress=progress)
