@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 $(TORCH_STAMP): $(STAMP)
-	$(PIP) install -q torch==2.13.0 numpy
+	$(PIP) install -q -e '.[dev,tune,torch]'
 	touch $@
 
 install: $(STAMP)
