@@ -1,0 +1,181 @@
+"""An exact trial budget across processes and machines, and trials of dead runs.
+
+Every process that works on a study reserves a trial under the study's
+reservation lock: it counts the trials that spend the budget (complete,
+pruned, running) and only then asks optuna for a new one, and claims it
+(host, pid, run id, heartbeat) before releasing the lock. So two workers
+filling one study finish exactly ``budget`` trials between them.
+
+A running trial whose owner died (same host: its pid is gone; any host: no
+heartbeat for :data:`STALE_AFTER` seconds; or never claimed) is marked FAIL
+with ``gitml_abandoned`` and its params are queued again, so the next trial
+redoes it. Abandoned trials do not spend the budget.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from gitml.ops.tune_sampler import ABANDONED
+from gitml.ops.tune_storage import StudyHandle
+from gitml.ops.tune_trial import kill_group
+from gitml.tune_client import TRIAL_ENV
+
+HEARTBEAT_EVERY = 15.0  # seconds between heartbeats of a running trial
+STALE_AFTER = 120.0  # seconds without a heartbeat after which another host takes over
+
+RUN, HOST, PID, BEAT = "gitml_run", "gitml_host", "gitml_pid", "gitml_heartbeat"
+PGID, TOKEN = "gitml_pgid", "gitml_token"
+WAIT, DONE = "wait", "done"
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    run: str  # unique per run_tuning call
+    host: str
+    pid: int
+
+    @classmethod
+    def here(cls, run: str) -> Owner:
+        return cls(run, socket.gethostname(), os.getpid())
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    complete: int = 0
+    pruned: int = 0
+    failed: int = 0  # the command failed (abandoned trials are not counted)
+    running: int = 0
+    waiting: int = 0
+
+    @property
+    def done(self) -> int:
+        return self.complete + self.pruned
+
+    @property
+    def spent(self) -> int:
+        return self.complete + self.pruned + self.running
+
+
+def count(trials: Sequence[FrozenTrial]) -> Counts:
+    states = [t.state for t in trials if ABANDONED not in t.user_attrs]
+    return Counts(
+        complete=states.count(TrialState.COMPLETE),
+        pruned=states.count(TrialState.PRUNED),
+        failed=states.count(TrialState.FAIL),
+        running=states.count(TrialState.RUNNING),
+        waiting=states.count(TrialState.WAITING),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    budget: int
+    max_failures: int
+    deadline: float | None  # time.monotonic() after which no trial starts
+
+
+def reserve(
+    handle: StudyHandle, owner: Owner, limits: Limits, on_event: Callable[[str], None]
+) -> optuna.Trial | str:
+    """A new claimed trial, or :data:`WAIT` (others still run the last trials) or :data:`DONE`."""
+    with handle.lock:
+        study = handle.study
+        trials = study.get_trials(deepcopy=False)
+        if abandon_stale(study, trials, owner, on_event):
+            trials = study.get_trials(deepcopy=False)
+        c = count(trials)
+        if c.failed >= limits.max_failures:
+            return DONE
+        if limits.deadline is not None and time.monotonic() >= limits.deadline:
+            return DONE
+        if c.spent >= limits.budget:
+            return WAIT if c.running else DONE
+        trial = study.ask()
+        for key, value in (
+            (RUN, owner.run),
+            (HOST, owner.host),
+            (PID, owner.pid),
+            (BEAT, time.time()),
+        ):
+            trial.set_user_attr(key, value)
+        return trial
+
+
+def abandon_stale(
+    study: optuna.Study,
+    trials: Sequence[FrozenTrial],
+    owner: Owner,
+    on_event: Callable[[str], None],
+) -> int:
+    """Mark the running trials of dead owners FAIL and queue their params again."""
+    stale = [t for t in trials if t.state == TrialState.RUNNING and is_stale(t, owner)]
+    for t in stale:
+        who = f"pid {t.user_attrs.get(PID)} on {t.user_attrs.get(HOST)}"
+        abandon(study, t, f"its run ({who}) stopped")
+        on_event(
+            f"trial {t.number} of a run that stopped ({who}) failed; its params are queued again"
+        )
+    return len(stale)
+
+
+def is_stale(trial: FrozenTrial, owner: Owner) -> bool:
+    attrs = trial.user_attrs
+    if attrs.get(RUN) == owner.run:
+        return False
+    if HOST not in attrs:  # claims happen under the lock we hold: its creator died
+        return True
+    if time.time() - float(attrs.get(BEAT, 0.0)) > STALE_AFTER:
+        return True
+    return attrs[HOST] == owner.host and not pid_alive(int(attrs.get(PID, 0)))
+
+
+def pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def abandon(study: optuna.Study, trial: FrozenTrial, reason: str) -> None:
+    """Fail ``trial`` as abandoned (it will not count) and queue its params again."""
+    storage = study._storage
+    with contextlib.suppress(RuntimeError):  # finished meanwhile (UpdateFinishedTrialError)
+        storage.set_trial_user_attr(trial._trial_id, ABANDONED, reason)
+        storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        study.enqueue_trial(dict(trial.params), user_attrs={"gitml_retry_of": trial.number})
+    if trial.user_attrs.get(HOST) == socket.gethostname():
+        kill_orphans(trial)
+
+
+def kill_orphans(trial: FrozenTrial) -> None:
+    """Kill the process group a dead run left behind, when it is provably that trial's."""
+    pgid, token = trial.user_attrs.get(PGID), trial.user_attrs.get(TOKEN)
+    if not pgid or not token:
+        return
+    try:
+        environ = Path(f"/proc/{int(pgid)}/environ").read_bytes()
+    except OSError:
+        return
+    if f"{TRIAL_ENV}={token}".encode() in environ.split(b"\0"):
+        kill_group(int(pgid), 9)
+
+
+def heartbeat(handle: StudyHandle, trials: Sequence[optuna.Trial]) -> None:
+    for trial in trials:
+        with contextlib.suppress(RuntimeError):
+            trial.set_user_attr(BEAT, time.time())
