@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -68,7 +69,12 @@ def _crash_log() -> str:
     return path
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # a stop request unwinds like Ctrl-C: children are ended too
+
+
 def main(argv: list[str] | None = None) -> Any:
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return cli.main(args=argv, prog_name="gitml", standalone_mode=False)
     except GitmlError as exc:
