@@ -57,25 +57,30 @@ def _wanted(path: str) -> bool:
     return any(fnmatch.fnmatchcase(name, glob) for glob, _ in SOURCES)
 
 
-def _parse(text: str, path: str, notices: list[str]) -> list[Ref]:
+def _parse(text: str, path: str, notices: list[str] | None) -> list[Ref]:
+    """The refs in a file; an unreadable one is skipped with a notice, or raised without."""
     name = PurePosixPath(path).name
     for glob, parser in SOURCES:
         if fnmatch.fnmatchcase(name, glob):
             try:
                 return parser(text, path)
             except GitmlError as exc:
+                if notices is None:
+                    raise
                 notices.append(f"skipped unreadable {path}: {exc}")
                 return []
     return []
 
 
-def workspace_refs(repo: Repo) -> list[Ref]:
+def workspace_refs(repo: Repo, *, strict: bool = False) -> list[Ref]:
+    """Refs in the work tree's files; ``strict`` raises on an unreadable one (for gc,
+    which must not delete the data of a pointer that merely has a typo)."""
     refs: list[Ref] = []
     globs = [glob if glob.startswith("*") else "*" + glob for glob, _ in SOURCES]
     for rel in git.work_tree_files(repo.root, globs):
         if _wanted(rel):
             text = (repo.root / rel).read_text(encoding="utf-8", errors="replace")
-            refs.extend(_parse(text, rel, repo.notices))
+            refs.extend(_parse(text, rel, None if strict else repo.notices))
     return refs
 
 
