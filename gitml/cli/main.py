@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "dag": "gitml.cli.pipeline:dag_cmd",
     "stage": "gitml.cli.pipeline:stage_group",
     "metrics": "gitml.cli.pipeline:metrics_group",
+    "tune": "gitml.cli.tune:tune_cmd",
 }
 
 

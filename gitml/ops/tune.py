@@ -21,8 +21,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,9 +61,11 @@ class TuneOptions:
     worker: bool = False  # join an existing (shared) study instead of starting it
     live: bool = False  # a terminal shows `on_progress`; else one event per trial
     on_progress: Callable[[TuneProgress], None] | None = None
+    on_event: Callable[[str], None] | None = None  # when set, replaces the request's
 
     def request_fields(self) -> dict[str, Any]:
-        """Keyword arguments for ``TuneRequest(..., **options.request_fields())``."""
+        """Keyword arguments for ``TuneRequest(..., **options.request_fields())``
+        (all but ``on_event``, which the caller passes)."""
         return {
             "n_trials": self.trials,
             "jobs": self.jobs,
@@ -70,6 +73,18 @@ class TuneOptions:
             "live": self.live,
             "on_progress": self.on_progress,
         }
+
+    def apply(self, request: TuneRequest) -> TuneRequest:
+        """``request`` with these options filled in."""
+        return replace(
+            request,
+            n_trials=self.trials,
+            jobs=self.jobs,
+            worker=self.worker,
+            live=self.live,
+            on_progress=self.on_progress,
+            on_event=self.on_event or request.on_event,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +149,18 @@ def run_tuning(repo: Repo, request: TuneRequest) -> TuneOutcome:
     from gitml.ops.tune_engine import run
 
     return run(repo, request)
+
+
+def stop_all() -> None:
+    """End the trials of every tuning run in this process and queue them again.
+
+    ``run_tuning`` handles a KeyboardInterrupt in its own thread; a caller that
+    runs it in a worker thread calls this when the interrupt lands elsewhere
+    (the interrupted ``run_tuning`` then raises KeyboardInterrupt).
+    """
+    engine = sys.modules.get("gitml.ops.tune_engine")
+    if engine is not None:
+        engine.stop_all()
 
 
 def study_name(request: TuneRequest) -> str:

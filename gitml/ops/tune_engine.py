@@ -55,7 +55,7 @@ class _Live:
     pruned_step: int | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class _Run:
     """What the threads of one run share."""
 
@@ -146,6 +146,19 @@ def _prepare_run(request: TuneRequest, handle: StudyHandle, started: float) -> _
     return state
 
 
+_ACTIVE: set[_Run] = set()
+_ACTIVE_LOCK = threading.Lock()
+
+
+def stop_all() -> None:
+    """Stop every tuning run of this process: end their trials' process groups and
+    queue those trials again. For an interrupt that lands in another thread."""
+    with _ACTIVE_LOCK:
+        runs = list(_ACTIVE)
+    for state in runs:
+        _stop(state)
+
+
 def _drive(state: _Run) -> None:
     server = ReportServer(lambda token, step, value: _on_report(state, token, step, value))
     state.socket_path = server.path
@@ -154,6 +167,8 @@ def _drive(state: _Run) -> None:
         for i in range(state.request.jobs)
     ]
     beat = threading.Thread(target=_heartbeat, args=(state,), daemon=True)
+    with _ACTIVE_LOCK:
+        _ACTIVE.add(state)
     try:
         beat.start()
         for t in threads:
@@ -162,11 +177,15 @@ def _drive(state: _Run) -> None:
             while t.is_alive():
                 t.join(0.25)
     except KeyboardInterrupt:
-        _interrupt(state, threads)
+        _stop(state)
         raise
     finally:
+        with _ACTIVE_LOCK:
+            _ACTIVE.discard(state)
         state.stop.set()
         server.close()
+    if state.interrupted.is_set():
+        raise KeyboardInterrupt
     if state.errors:
         raise state.errors[0]
 
@@ -275,23 +294,21 @@ def _heartbeat(state: _Run) -> None:
             state.request.on_event(f"heartbeat failed: {exc}")
 
 
-def _interrupt(state: _Run, threads: list[threading.Thread]) -> None:
-    state.interrupted.set()
+def _stop(state: _Run) -> None:
+    with state.lock:
+        if state.interrupted.is_set():
+            return
+        state.interrupted.set()
+        trials = [live.trial for live in state.live.values()]
     state.stop.set()
     state.groups.kill_all()
-    for t in threads:
-        t.join(5.0)
     study = state.handle.study
-    with state.lock:
-        trials = [live.trial for live in state.live.values()]
     for trial in trials:
         frozen = study._storage.get_trial(trial._trial_id)
         if frozen.state == TrialState.RUNNING:
             budget.abandon(study, frozen, "interrupted")
     if trials:
-        state.request.on_event(
-            f"interrupted: {len(trials)} running trial(s) stopped and queued again"
-        )
+        state.request.on_event(f"interrupted: {len(trials)} running trial(s) ended, queued again")
 
 
 def _finish(state: _Run, started: float) -> TuneOutcome:
