@@ -10,7 +10,8 @@ list can feed ``foreach``); inside a longer string only scalars are allowed.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from gitml.core.params import MISSING, get_dotted
@@ -25,6 +26,7 @@ class InterpolationError(Exception):
         super().__init__(problem)
         self.problem = problem
         self.hint = hint
+        self.keys: list[str | int] = []  # where inside the rendered value, outermost first
 
 
 def _lookup(name: str, context: Mapping[str, Any]) -> Any:
@@ -53,10 +55,28 @@ def render(value: Any, context: Mapping[str, Any]) -> Any:
     if isinstance(value, str):
         return _render_str(value, context)
     if isinstance(value, dict):
-        return {render(k, context): render(v, context) for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            with _inside(k):
+                out[render(k, context)] = render(v, context)
+        return out
     if isinstance(value, list):
-        return [render(v, context) for v in value]
+        items = []
+        for i, v in enumerate(value):
+            with _inside(i):
+                items.append(render(v, context))
+        return items
     return value
+
+
+@contextmanager
+def _inside(key: str | int) -> Iterator[None]:
+    """Prefix the location of an error raised inside with ``key``."""
+    try:
+        yield
+    except InterpolationError as exc:
+        exc.keys.insert(0, key)
+        raise
 
 
 def _render_str(text: str, context: Mapping[str, Any]) -> Any:

@@ -23,7 +23,9 @@ class LocatedDoc:
 
     def position(self, keys: Sequence[str | int]) -> Position | None:
         node = self.doc
-        pos: Position | None = None
+        lc = getattr(node, "lc", None)
+        # the document itself, for errors about it as a whole (a missing top-level key)
+        pos: Position | None = (lc.line + 1, lc.col + 1) if lc is not None else None
         for key in keys:
             lc = getattr(node, "lc", None)
             try:

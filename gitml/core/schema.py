@@ -202,6 +202,13 @@ def _explain(exc: Any, source: str, locate: Locate | None) -> InvalidFile:
         missing = [k for k in definition.get("required", []) if k not in (exc.value or {})]
         if missing:
             problem = f"missing required key {missing[0]!r}"
+            allowed = definition.get("properties", {})
+            typos = [k for k in (exc.value or {}) if k not in allowed and suggest(str(k), missing)]
+            if typos:  # `stage:` for `stages:` is a typo, not a missing key
+                path = [*path, typos[0]]
+                key = ".".join(str(p) for p in path)
+                problem = "unknown key"
+                hint = f"did you mean {suggest(str(typos[0]), missing)!r}?"
     elif exc.rule == "pattern" and "description" in definition:
         problem = f"{exc.value!r} is not valid: {definition['description']}"
     pos = locate(path) if locate is not None else None

@@ -38,6 +38,7 @@ class Out:
 class ParamRef:
     file: str  # repo-relative params file
     key: str  # dotted key; "" means the whole file
+    where: tuple[str | int, ...] = field(default=(), compare=False)  # in the stage's definition
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +123,7 @@ def _expand(
 
 
 def _foreach_pairs(doc: LocatedDoc, origin: tuple[str, ...], items: Any) -> list[tuple[str, Any]]:
-    if isinstance(items, dict):
+    if isinstance(items, dict) and items:
         return [(str(k), plain(v)) for k, v in items.items()]
     if isinstance(items, list) and items:
         scalar = all(isinstance(i, str | int | float | bool) for i in items)
@@ -153,7 +154,7 @@ def _resolve(doc: LocatedDoc, keys: list[str | int], value: Any, context: dict[s
     try:
         return render(value, context)
     except InterpolationError as exc:
-        raise doc.error(keys, exc.problem, exc.hint) from None
+        raise doc.error([*keys, *exc.keys], exc.problem, exc.hint) from None
 
 
 def _confine(doc: LocatedDoc, keys: tuple[str | int, ...], path: str, wdir: str = "") -> str:
@@ -235,12 +236,13 @@ def _params(
     default = _confine(doc, (*origin, "params"), default_file, wdir)
     for i, item in enumerate(items):
         if isinstance(item, str):
-            refs.append(ParamRef(default, item))
+            refs.append(ParamRef(default, item, ("params", i)))
             continue
         for file, keys in item.items():
-            rel = _confine(doc, (*origin, "params", i, str(file)), str(file), wdir)
+            where = ("params", i, str(file))
+            rel = _confine(doc, (*origin, *where), str(file), wdir)
             if keys:
-                refs.extend(ParamRef(rel, str(k)) for k in keys)
+                refs.extend(ParamRef(rel, str(k), (*where, j)) for j, k in enumerate(keys))
             else:
-                refs.append(ParamRef(rel, ""))
+                refs.append(ParamRef(rel, "", where))
     return tuple(dict.fromkeys(refs))

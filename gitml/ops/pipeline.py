@@ -10,6 +10,7 @@ from typing import Any
 from gitml import git
 from gitml.core import stages as stages_mod
 from gitml.core.dag import Dag, producers_of
+from gitml.core.params import MISSING, get_dotted, read_params_file
 from gitml.core.pointer import SUFFIX
 from gitml.core.repo import Repo
 from gitml.core.stages import PipelineDef, Stage
@@ -65,6 +66,7 @@ def load_pipeline(repo: Repo, *, check: bool = True) -> Pipeline | None:
     pipeline = Pipeline(definition, Dag.build(definition), _tune_specs(definition))
     if check:
         check_deps(repo, pipeline)
+        check_params(repo, pipeline)
     return pipeline
 
 
@@ -129,3 +131,29 @@ def check_deps(repo: Repo, pipeline: Pipeline) -> None:
         )
         hint = f"track it with `gitml add {dep}` or `git add {dep}`" if exists else "fix the path"
         raise pipeline.definition.error(stage, ("deps", i), problem, hint)
+
+
+def check_params(repo: Repo, pipeline: Pipeline) -> None:
+    """Every params file a stage reads must exist and hold every key it declares.
+
+    Checked before anything runs, and reported at the declaration in stages.yaml.
+    """
+    docs: dict[str, dict[str, Any]] = {}
+    for stage in pipeline.stages.values():
+        for ref in stage.params:
+            if ref.file not in docs:
+                if not (repo.root / ref.file).is_file():
+                    raise pipeline.definition.error(
+                        stage,
+                        ref.where[:3],  # the file's key, not one of its params
+                        f"params file {ref.file} does not exist",
+                        f"create {ref.file} or fix the name",
+                    )
+                docs[ref.file] = read_params_file(repo.root / ref.file, ref.file)
+            if ref.key and get_dotted(docs[ref.file], ref.key) is MISSING:
+                raise pipeline.definition.error(
+                    stage,
+                    ref.where,
+                    f"param {ref.key!r} is not defined in {ref.file}",
+                    f"add {ref.key} to {ref.file} or remove it from the stage's params",
+                )
