@@ -17,6 +17,12 @@ def temp_name(target: Path) -> Path:
     return target.with_name(f".{target.name}.{os.getpid()}-{next(_counter)}.gitml-tmp")
 
 
+def temp_str(target: str) -> str:
+    """:func:`temp_name` for a ``str`` path, without pathlib (hot loops)."""
+    head, _, name = target.rpartition("/")
+    return f"{head}/.{name}.{os.getpid()}-{next(_counter)}.gitml-tmp"
+
+
 def is_temp(name: str) -> bool:
     return name.startswith(".") and name.endswith(".gitml-tmp")
 

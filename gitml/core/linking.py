@@ -7,13 +7,15 @@ system, so a failing reflink costs one attempt, not one per file.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from gitml.core.atomic import temp_name
+from gitml.core.atomic import temp_str
 from gitml.errors import GitmlError
 
 FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
@@ -63,7 +65,7 @@ def _copy_fd(sfd: int, dfd: int, size: int) -> None:
             left -= n
 
 
-def _reflink(src: Path, dst: Path, mode: int) -> None:
+def _reflink(src: Path | str, dst: str, mode: int) -> None:
     sfd = os.open(src, os.O_RDONLY)
     try:
         dfd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
@@ -71,26 +73,26 @@ def _reflink(src: Path, dst: Path, mode: int) -> None:
             fcntl.ioctl(dfd, FICLONE, sfd)
         except OSError:
             os.close(dfd)
-            dst.unlink(missing_ok=True)
+            _unlink(dst)
             raise
         os.close(dfd)
     finally:
         os.close(sfd)
 
 
-def _hardlink(src: Path, dst: Path, mode: int) -> None:
+def _hardlink(src: Path | str, dst: str, mode: int) -> None:
     os.link(src, dst)
 
 
-def _symlink(src: Path, dst: Path, mode: int) -> None:
+def _symlink(src: Path | str, dst: str, mode: int) -> None:
     os.symlink(src, dst)
 
 
-def _copy(src: Path, dst: Path, mode: int) -> None:
+def _copy(src: Path | str, dst: str, mode: int) -> None:
     copy_file(src, dst, mode)
 
 
-Strategy = Callable[[Path, Path, int], None]
+Strategy = Callable[[Path | str, str, int], None]
 STRATEGIES: dict[str, Strategy] = {
     "reflink": _reflink,
     "hardlink": _hardlink,
@@ -100,7 +102,10 @@ STRATEGIES: dict[str, Strategy] = {
 
 
 class Linker:
-    """Places cache objects at work-tree paths with the first strategy that works."""
+    """Places cache objects at work-tree paths with the first strategy that works.
+
+    Thread-safe: ``checkout`` places files from several threads.
+    """
 
     def __init__(self, kinds: Sequence[str]) -> None:
         unknown = [k for k in kinds if k not in STRATEGIES]
@@ -110,9 +115,15 @@ class Linker:
                 f"use an ordered list of {', '.join(STRATEGIES)}",
             )
         self.kinds = list(kinds)
+        self._lock = threading.Lock()
 
     def place(
-        self, src: Path, dst: Path, executable: bool = False, *, allow_copy: bool = True
+        self,
+        src: Path | str,
+        dst: Path | str,
+        executable: bool = False,
+        *,
+        allow_copy: bool = True,
     ) -> str | None:
         """Atomically make ``dst`` a link/copy of cache object ``src``; return the kind used.
 
@@ -124,16 +135,23 @@ class Linker:
             kind = self.kinds[0]
             if kind == "copy" and not allow_copy:
                 return None
-            tmp = temp_name(dst)
+            tmp = temp_str(str(dst))
             try:
                 STRATEGIES[kind](src, tmp, mode)
             except OSError as exc:
-                tmp.unlink(missing_ok=True)
+                _unlink(tmp)
                 if exc.errno in _UNSUPPORTED and len(self.kinds) > 1:
-                    self.kinds.pop(0)
+                    with self._lock:
+                        if self.kinds[0] == kind and len(self.kinds) > 1:
+                            self.kinds.pop(0)
                     continue
                 raise
             if kind == "hardlink":  # the link shares the cache object's read-only inode
                 os.chmod(tmp, 0o555 if executable else 0o444)
             os.replace(tmp, dst)
             return kind
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)

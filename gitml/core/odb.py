@@ -9,13 +9,14 @@ first backend.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from gitml.core.atomic import is_temp, temp_name
+from gitml.core.atomic import is_temp, temp_str
 from gitml.core.hashing import hash_file, is_oid
 from gitml.core.linking import copy_file
 
@@ -24,7 +25,7 @@ OBJECT_MODE = 0o444
 
 class ObjectStore(Protocol):
     def exists(self, oid: str) -> bool: ...
-    def put_file(self, src: Path, oid: str) -> None: ...
+    def put_file(self, src: Path | str, oid: str) -> None: ...
     def put_bytes(self, data: bytes, oid: str) -> None: ...
     def read_bytes(self, oid: str) -> bytes: ...
     def iter_oids(self) -> Iterator[str]: ...
@@ -35,25 +36,28 @@ class LocalCache:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.tmp = root / "tmp"
+        self._base = str(root)
         self._made: set[str] = set()
 
     def path(self, oid: str) -> Path:
-        return self.root / oid[:2] / oid[2:]
+        return Path(self.path_str(oid))
+
+    def path_str(self, oid: str) -> str:
+        return f"{self._base}/{oid[:2]}/{oid[2:]}"
 
     def exists(self, oid: str) -> bool:
-        return os.path.exists(self.path(oid))
+        return os.path.exists(self.path_str(oid))
 
-    def _prepare(self, oid: str) -> Path:
-        target = self.path(oid)
+    def _prepare(self, oid: str) -> str:
         prefix = oid[:2]
         if prefix not in self._made:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(f"{self._base}/{prefix}", exist_ok=True)
             self._made.add(prefix)
-        return target
+        return self.path_str(oid)
 
     def put_bytes(self, data: bytes, oid: str) -> None:
         target = self._prepare(oid)
-        tmp = temp_name(target)
+        tmp = temp_str(target)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE)
         try:
             try:
@@ -64,24 +68,18 @@ class LocalCache:
                 os.close(fd)
             os.replace(tmp, target)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            _unlink(tmp)
             raise
 
-    def put_file(self, src: Path, oid: str) -> None:
+    def put_file(self, src: Path | str, oid: str) -> None:
         target = self._prepare(oid)
-        tmp = temp_name(target)
+        tmp = temp_str(target)
         try:
             copy_file(src, tmp, OBJECT_MODE)
             os.replace(tmp, target)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            _unlink(tmp)
             raise
-
-    def move_file(self, src: Path, oid: str) -> None:
-        """Move ``src`` into the cache (same file system), making it read-only."""
-        target = self._prepare(oid)
-        os.chmod(src, OBJECT_MODE)
-        os.replace(src, target)
 
     def read_bytes(self, oid: str) -> bytes:
         with open(self.path(oid), "rb") as f:
@@ -134,3 +132,8 @@ class LocalCache:
         if self.tmp.is_dir():
             shutil.rmtree(self.tmp, ignore_errors=True)
         return count
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)

@@ -18,6 +18,7 @@ from gitml.core.atomic import is_temp
 from gitml.core.hashing import SMALL_FILE, hash_bytes, hash_fd
 from gitml.core.manifest import Entry, Manifest
 from gitml.core.odb import LocalCache
+from gitml.core.parallel import parallel_chunks
 from gitml.core.paths import check_link_target
 from gitml.core.state import StateIndex, StatKey
 from gitml.errors import BadPath, GitmlError
@@ -97,30 +98,47 @@ class Hasher:
         self.stored = 0  # objects written to the cache
 
     def hash_files(self, files: list[FileStat]) -> list[str]:
+        """Content hashes of ``files`` in order; reads only what the state index lacks.
+
+        With a cache, also stores every object the cache lacks. Reads and
+        writes run on a few threads; the state index is used from this one.
+        """
         known = self.state.lookup([f.key for f in files])
-        total = sum(f.size for f in files)
+        if self.cache is None:
+            todo = [i for i, oid in enumerate(known) if oid is None]
+        else:
+            todo = list(range(len(files)))
+        total = sum(files[i].size for i in todo) or 1
         done = 0
-        fresh: list[tuple[StatKey, str]] = []
         checked = time.time_ns()
-        for i, f in enumerate(files):
-            oid = known[i]
-            if oid is None:
-                oid = self._read(f)
+
+        def work(chunk: list[int]) -> list[tuple[int, str, bool, bool]]:
+            out = []  # (index, oid, read, stored)
+            for i in chunk:
+                oid = known[i]
+                if oid is None:
+                    oid, stored = self._read(files[i])
+                    out.append((i, oid, True, stored))
+                else:
+                    out.append((i, oid, False, self._store_missing(files[i], oid)))
+            return out
+
+        fresh: list[tuple[StatKey, str]] = []
+        for results in parallel_chunks(work, todo):
+            for i, oid, was_read, stored in results:
                 known[i] = oid
-                fresh.append((f.key, oid))
-                if len(fresh) >= 5000:
-                    self.state.record(fresh, checked_ns=checked)
-                    fresh.clear()
-                    checked = time.time_ns()
-            elif self.cache is not None and not self.cache.exists(oid):
-                self._store_path(f, oid)
-            done += f.size
+                done += files[i].size
+                self.stored += stored
+                if was_read:
+                    self.hashed += 1
+                    fresh.append((files[i].key, oid))
             if self.progress:
                 self.progress(done, total)
         self.state.record(fresh, checked_ns=checked)
         return [k for k in known if k is not None]
 
-    def _read(self, f: FileStat) -> str:
+    def _read(self, f: FileStat) -> tuple[str, bool]:
+        """Hash one file (storing it when the cache lacks it): (oid, stored)."""
         try:
             fd = os.open(f.path, os.O_RDONLY)
         except FileNotFoundError:
@@ -131,26 +149,23 @@ class Hasher:
                 if len(data) != f.size:
                     raise _changed(f)
                 oid = hash_bytes(data)
-                self.hashed += 1
-                if self.cache is not None and not self.cache.exists(oid):
-                    self.cache.put_bytes(data, oid)
-                    self.stored += 1
-                return oid
+                if self.cache is None or self.cache.exists(oid):
+                    return oid, False
+                self.cache.put_bytes(data, oid)
+                return oid, True
             oid = hash_fd(fd, f.size)
             after = os.fstat(fd)
             if (after.st_size, after.st_mtime_ns) != (f.size, f.mtime_ns):
                 raise _changed(f)
         finally:
             os.close(fd)
-        self.hashed += 1
-        if self.cache is not None and not self.cache.exists(oid):
-            self._store_path(f, oid)
-        return oid
+        return oid, self._store_missing(f, oid)
 
-    def _store_path(self, f: FileStat, oid: str) -> None:
-        assert self.cache is not None
-        self.cache.put_file(Path(f.path), oid)
-        self.stored += 1
+    def _store_missing(self, f: FileStat, oid: str) -> bool:
+        if self.cache is None or self.cache.exists(oid):
+            return False
+        self.cache.put_file(f.path, oid)
+        return True
 
     def manifest(self, files: list[FileStat]) -> Manifest:
         oids = self.hash_files(files)

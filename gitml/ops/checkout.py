@@ -15,6 +15,7 @@ from pathlib import Path
 
 from gitml.core.linking import Linker
 from gitml.core.manifest import Entry, Manifest
+from gitml.core.parallel import parallel_chunks
 from gitml.core.pointer import Pointer
 from gitml.core.repo import Repo
 from gitml.core.state import TRUSTED, StatKey
@@ -142,7 +143,7 @@ def _apply(
         target.unlink(missing_ok=True)
         _prune_empty(target.parent, base)
     made: set[Path] = set()
-    fresh: list[tuple[StatKey, str]] = []
+    tasks: list[tuple[str, str, bool, str]] = []  # (cache object, destination, exec, oid)
     for entry, _existed in plan.place:
         dst = base / entry.path if entry.path else base
         parent = dst.parent
@@ -151,10 +152,20 @@ def _apply(
             made.add(parent)
         if os.path.isdir(dst) and not os.path.islink(dst):
             shutil.rmtree(dst)
-        linker.place(repo.cache.path(entry.oid), dst, entry.executable)
-        s = os.stat(dst)
-        fresh.append(((s.st_ino, s.st_size, s.st_mtime_ns), entry.oid))
-        done[0] += 1
+        tasks.append((repo.cache.path_str(entry.oid), str(dst), entry.executable, entry.oid))
+
+    def place(chunk: list[tuple[str, str, bool, str]]) -> list[tuple[StatKey, str]]:
+        placed = []
+        for src, dst, executable, oid in chunk:
+            linker.place(src, dst, executable)
+            s = os.stat(dst)
+            placed.append(((s.st_ino, s.st_size, s.st_mtime_ns), oid))
+        return placed
+
+    fresh: list[tuple[StatKey, str]] = []
+    for placed in parallel_chunks(place, tasks):
+        fresh.extend(placed)
+        done[0] += len(placed)
         if progress:
             progress(done[0], total)
     repo.state.record(fresh, checked_ns=TRUSTED)

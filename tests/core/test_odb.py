@@ -61,16 +61,6 @@ def test_put_file_copies(cache: LocalCache, tmp_path: Path) -> None:
     assert _mode(src) != 0o444
 
 
-def test_move_file(cache: LocalCache, tmp_path: Path) -> None:
-    src = tmp_path / "src"
-    src.write_bytes(b"move me")
-    oid = hash_bytes(b"move me")
-    cache.move_file(src, oid)
-    assert not src.exists()
-    assert cache.read_bytes(oid) == b"move me"
-    assert _mode(cache.path(oid)) == 0o444
-
-
 def test_iter_oids_skips_everything_else(cache: LocalCache) -> None:
     oids = sorted(hash_bytes(bytes([i])) for i in range(20))
     for i, oid in enumerate(oids):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -114,7 +115,13 @@ def test_hasher_reads_each_file_once(
 
 
 def test_freshly_written_files_are_read_again(root: Path, state: StateIndex) -> None:
-    # Without backdating, every file is within the racy window: never trusted yet.
+    # A file whose mtime is not clearly before the moment it is hashed is
+    # "racy": never trusted yet. Stamping the mtimes a second ahead puts every
+    # file in that window however slowly this test runs.
+    ahead = time.time_ns() + 1_000_000_000
+    for path in (root / "d").rglob("*"):
+        if path.is_file():
+            os.utime(path, ns=(ahead, ahead))
     files = scan(root / "d", root)
     Hasher(state).hash_files(files)
     again = Hasher(state)
