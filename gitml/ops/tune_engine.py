@@ -141,8 +141,9 @@ def _prepare_run(request: TuneRequest, handle: StudyHandle, started: float) -> _
     owner = budget.Owner.here(uuid.uuid4().hex)
     state = _Run(request, handle, owner, limits, Reporter(request, handle.study, n))
     done = budget.count(study.get_trials(deepcopy=False)).done
-    if done:
-        request.on_event(f"resuming study {handle.name}: {done}/{n} trials done")
+    if done or request.worker:
+        verb = "joining" if request.worker else "resuming"
+        request.on_event(f"{verb} study {handle.name}: {done}/{n} trials done")
     return state
 
 

@@ -169,23 +169,15 @@ def _database(url: str, name: str) -> tuple[Any, ReservationLock, str]:
     import sqlalchemy
 
     try:
-        parsed = sqlalchemy.engine.make_url(url)
+        parsed = _with_driver(sqlalchemy.engine.make_url(url))
     except sqlalchemy.exc.ArgumentError:
         raise GitmlError(
             f"storage {url!r} is not a database URL", "write e.g. postgresql://user@host:5432/db"
         ) from None
     shown = parsed.render_as_string(hide_password=True)
-    backend = parsed.get_backend_name()
-    if backend == "postgresql":
-        lock: Any = PgAdvisoryLock(url, name)
-    elif backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        lock = FileLock(Path(f"{parsed.database}.gitml-lock"))
-    else:
-        raise GitmlError(
-            f"storage {shown}: {backend} is not supported for tuning studies",
-            "use postgresql://... or sqlite:///path",
-        )
+    url = parsed.render_as_string(hide_password=False)
     try:
+        lock = _lock_for(parsed, url, name)
         with lock:  # several workers starting at once must not race on creating the tables
             storage = optuna.storages.RDBStorage(url, engine_kwargs={"pool_pre_ping": True})
     except ModuleNotFoundError as exc:
@@ -199,6 +191,31 @@ def _database(url: str, name: str) -> tuple[Any, ReservationLock, str]:
             "check that the database server is up and the URL right",
         ) from None
     return storage, lock, shown
+
+
+def _with_driver(parsed: Any) -> Any:
+    """``postgresql://`` with the driver that is installed (SQLAlchemy 2.1 defaults to
+    psycopg 3; the `tune` extra installs psycopg2)."""
+    import importlib.util
+
+    if parsed.drivername != "postgresql" or importlib.util.find_spec("psycopg"):
+        return parsed
+    if importlib.util.find_spec("psycopg2"):
+        return parsed.set(drivername="postgresql+psycopg2")
+    return parsed
+
+
+def _lock_for(parsed: Any, url: str, name: str) -> Any:
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        return PgAdvisoryLock(url, name)
+    if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return FileLock(Path(f"{parsed.database}.gitml-lock"))
+    raise GitmlError(
+        f"storage {parsed.render_as_string(hide_password=True)}: {backend} is not supported "
+        "for tuning studies",
+        "use postgresql://... or sqlite:///path",
+    )
 
 
 def open_study(

@@ -129,14 +129,14 @@ def start_runner(config: Mapping[str, Any], tmp: Path, name: str) -> subprocess.
     """Run ``run_tuning`` in a new process (its stdout: events, then the outcome)."""
     path = tmp / f"{name}.json"
     path.write_text(json.dumps(config))
-    out = open(tmp / f"{name}.out", "w")  # noqa: SIM115  (closed with the process)
-    return subprocess.Popen(
-        [sys.executable, str(RUNNER), str(path)],
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    with open(tmp / f"{name}.out", "w") as out:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, str(RUNNER), str(path)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
 
 
 def runner_outcome(tmp: Path, name: str) -> dict[str, Any]:
