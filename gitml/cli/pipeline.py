@@ -89,8 +89,11 @@ def repro_cmd(
         out.emit_json({"stages": [o.to_dict() for o in result.outcomes]})
     elif dry:
         for o in result.outcomes:
-            why = "; ".join(r.text for r in o.reasons) or "up to date"
-            out.info(f"{o.name}: {'would run' if o.action == 'would-run' else o.action} ({why})")
+            why = [r.text for r in o.reasons] or ["up to date"]
+            if o.env_changes and not any(r.kind == "env" for r in o.reasons):
+                why.append(f"environment changed: {', '.join(o.env_changes)}")
+            action = "would run" if o.action == "would-run" else o.action
+            out.info(f"{o.name}: {action} ({'; '.join(why)})")
     else:
         ran = [o for o in result.outcomes if o.action in ("ran", "restored")]
         out.info(f"{len(ran)} stage(s) ran or restored, {len(result.outcomes) - len(ran)} skipped")

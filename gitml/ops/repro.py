@@ -260,7 +260,8 @@ class _Executor:
             self._done(StageOutcome(name, "skipped", (), found.env_changes), f"up to date{note}")
             return None
         why = "; ".join(r.text for r in reasons)
-        if self.opts.run_cache and name not in self.forced and self._restore(stage, found):
+        cacheable = self.opts.run_cache and name not in self.forced and not stage.always_changed
+        if cacheable and self._restore(stage, found):
             self._done(
                 StageOutcome(name, "restored", reasons), f"restored from the run cache ({why})"
             )

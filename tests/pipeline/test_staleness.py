@@ -211,11 +211,6 @@ def test_always_changed_is_always_stale(pipe: Pipe) -> None:
     assert "S stage fetch: stale (always_changed is set)" in status
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in ops/repro.py: an always_changed stage is restored from the run cache"
-    " instead of running (its command is not executed again)",
-)
 def test_always_changed_stage_runs_every_time(pipe: Pipe) -> None:
     pipe.stages(
         """
@@ -296,11 +291,6 @@ def test_environment_change_reruns_with_strict_env(pipe: Pipe) -> None:
     assert pipe.ok("repro", "--dry", "--strict-env").out == "train: skipped (up to date)\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in cli/pipeline.py: `repro --dry` prints 'skipped (up to date)' and drops the"
-    " environment change that --explain reports",
-)
 def test_dry_run_reports_an_environment_change(pipe: Pipe) -> None:
     setup_train(pipe)
     pipe.ok("repro")
