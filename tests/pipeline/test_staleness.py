@@ -6,7 +6,6 @@ import json
 import os
 import platform
 
-import pytest
 import yaml
 
 from gitml.core.hashing import hash_bytes
