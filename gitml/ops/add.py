@@ -52,6 +52,7 @@ def validate_targets(repo: Repo, user_paths: Sequence[str]) -> list[str]:
                 f"run `gitml add {parent}` to record its new content",
             )
         rels.append(rel)
+    _refuse_stage_outputs(repo, rels)
     in_git = git.tracked_under(repo.root, rels) if rels else []
     if in_git:
         first = in_git[0]
@@ -61,6 +62,27 @@ def validate_targets(repo: Repo, user_paths: Sequence[str]) -> list[str]:
             f"untrack it with `git rm -r --cached {owner}` and commit, then `gitml add` it",
         )
     return list(dict.fromkeys(rels))
+
+
+def _refuse_stage_outputs(repo: Repo, rels: list[str]) -> None:
+    """A stage's output is tracked by stages.lock; a pointer too would compete with it."""
+    if not (repo.root / "stages.yaml").is_file():
+        return
+    from gitml.core.dag import producers_of
+    from gitml.ops.pipeline import load_pipeline
+
+    pipeline = load_pipeline(repo, check=False)
+    if pipeline is None:
+        return
+    outs = sorted(pipeline.dag.producer)
+    for rel in rels:
+        found = producers_of(rel, outs)
+        if found:
+            stage = pipeline.dag.producer[found[0]]
+            raise BadPath(
+                f"{rel}: is (or holds) output {found[0]} of stage {stage}",
+                "stage outputs are tracked by stages.lock: run `gitml repro` instead",
+            )
 
 
 def add(
