@@ -101,3 +101,25 @@ def _all_studies(root: Path) -> list[optuna.Study]:
         )
         out.append(optuna.load_study(study_name=folder.name, storage=storage))
     return out
+
+
+def test_ctrl_c_ends_running_trials_and_queues_them_again(root: Path, tmp_path: Path) -> None:
+    log = root / "log.jsonl"
+    spec = spec_dict(trials=6, seed=5)
+    env = {"TRIAL_LOG": str(log), "SLOW_TRIAL": "1"}
+    run = start_runner(runner_config(root, spec, env=env, jobs=2), tmp_path, "run")
+    try:
+        _wait_for(lambda: any(e["trial"] == 1 for e in read_log(log)))
+    finally:
+        os.kill(run.pid, signal.SIGINT)
+    assert run.wait(30) != 0
+    slow = next(e["pid"] for e in read_log(log) if e["trial"] == 1)
+    _wait_for(lambda: not pid_alive(slow), timeout=5)  # its process group was ended
+    assert "queued again" in (tmp_path / "run.out").read_text()
+    trials = _study(root).get_trials()
+    assert not [t for t in trials if t.state.name == "RUNNING"]
+    one = next(t for t in trials if t.number == 1)
+    assert one.user_attrs["gitml_abandoned"] == "interrupted"
+    abandoned = [t for t in trials if "gitml_abandoned" in t.user_attrs]
+    queued = [t.system_attrs["fixed_params"] for t in trials if t.state.name == "WAITING"]
+    assert len(queued) == len(abandoned) and one.params in queued
