@@ -132,7 +132,10 @@ class Linker:
         """
         mode = 0o755 if executable else 0o644
         while True:
-            kind = self.kinds[0]
+            first = self.kinds[0]
+            # A link shares the object's mode (read-only, not executable) with every
+            # file of that content: an executable file gets a copy of its own.
+            kind = "copy" if executable and first in ("hardlink", "symlink") else first
             if kind == "copy" and not allow_copy:
                 return None
             tmp = temp_str(str(dst))
@@ -140,16 +143,23 @@ class Linker:
                 STRATEGIES[kind](src, tmp, mode)
             except OSError as exc:
                 _unlink(tmp)
-                if exc.errno in _UNSUPPORTED and len(self.kinds) > 1:
-                    with self._lock:
-                        if self.kinds[0] == kind and len(self.kinds) > 1:
-                            self.kinds.pop(0)
+                if exc.errno in _UNSUPPORTED and kind == first and self._drop(kind):
                     continue
                 raise
             if kind == "hardlink":  # the link shares the cache object's read-only inode
-                os.chmod(tmp, 0o555 if executable else 0o444)
+                os.chmod(tmp, 0o444)
             os.replace(tmp, dst)
             return kind
+
+    def _drop(self, kind: str) -> bool:
+        """Stop trying ``kind`` here; False when it is the last one left.
+
+        Threads that fail together all retry: the first one drops the kind.
+        """
+        with self._lock:
+            if self.kinds[0] == kind and len(self.kinds) > 1:
+                self.kinds.pop(0)
+            return self.kinds[0] != kind
 
 
 def _unlink(path: str) -> None:

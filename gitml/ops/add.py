@@ -163,6 +163,8 @@ def relink(repo: Repo, files: list[FileStat], oids: list[str]) -> None:
         if os.path.islink(f.path) and Path(f.path).resolve() == src.resolve():
             continue
         if linker.place(src, Path(f.path), f.executable, allow_copy=False) is None:
+            if f.executable:
+                continue  # stays its own executable copy; other files may still be linked
             break  # only copying works here, and the work tree already holds the data
         s = os.stat(f.path)
         fresh.append(((s.st_ino, s.st_size, s.st_mtime_ns), oid))

@@ -301,12 +301,10 @@ def test_from_a_subfolder(tmp_repo) -> None:  # type: ignore[no-untyped-def]
     assert "data/raw" in tmp_repo.ok("status", "-v", "..", cwd=deeper).out
 
 
-def test_init_is_idempotent(tmp_path: Path) -> None:
-    from conftest import TmpRepo  # type: ignore[import-not-found]
-
+def test_init_is_idempotent(tmp_path: Path, repo_at) -> None:  # type: ignore[no-untyped-def]
     root = tmp_path / "fresh"
     subprocess.run(["git", "init", "-q", str(root)], check=True)
-    repo = TmpRepo(root)
+    repo = repo_at(root)
     first = repo.ok("init")
     assert "created .gitml/config.yaml" in first.out
     config = (root / ".gitml/config.yaml").read_bytes()
@@ -344,12 +342,21 @@ def test_git_ml_is_found_by_git(tmp_repo) -> None:  # type: ignore[no-untyped-de
 @pytest.mark.parametrize("kind", ["hardlink", "symlink"])
 def test_link_cache_types(tmp_repo, kind: str) -> None:  # type: ignore[no-untyped-def]
     tmp_repo.gen({".gitml/config.yaml": f"version: 1\ncache:\n  type: [{kind}, copy]\n"})
-    tmp_repo.gen(V1)
+    tmp_repo.gen({**V1, "data/raw/run.sh": "#!/bin/sh\necho hi\n"})
+    script = tmp_repo.root / "data/raw/run.sh"
+    script.chmod(0o755)
     tmp_repo.ok("add", "models/model.pt", "data/raw")
     v1 = _data(tmp_repo)
 
     def check_links() -> None:
+        # An executable file keeps its own executable copy: a link would share the
+        # object's read-only, non-executable mode with every file of that content.
+        assert not script.is_symlink()
+        assert stat.S_IMODE(script.stat().st_mode) == 0o755
+        assert subprocess.run([str(script)], capture_output=True, text=True).stdout == "hi\n"
         for rel in v1:
+            if rel == "data/raw/run.sh":
+                continue
             path = tmp_repo.root / rel
             if kind == "symlink":
                 assert path.is_symlink(), rel

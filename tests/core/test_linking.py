@@ -65,14 +65,29 @@ def test_copy(tmp_path: Path, obj: Path, executable: bool) -> None:
     assert _no_temp_files(dst.parent)
 
 
-@pytest.mark.parametrize("executable", [False, True])
-def test_hardlink(tmp_path: Path, obj: Path, executable: bool) -> None:
+def test_hardlink(tmp_path: Path, obj: Path) -> None:
     dst = tmp_path / "f"
-    assert Linker(["hardlink", "copy"]).place(obj, dst, executable) == "hardlink"
+    assert Linker(["hardlink", "copy"]).place(obj, dst) == "hardlink"
     assert os.stat(dst).st_ino == os.stat(obj).st_ino
     # A link shares the object's inode, so it must stay read-only.
-    assert _mode(dst) == (0o555 if executable else 0o444)
+    assert _mode(dst) == 0o444
     assert _no_temp_files(tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["hardlink", "symlink"])
+def test_executable_files_are_copied_not_linked(tmp_path: Path, obj: Path, kind: str) -> None:
+    # The object's mode is shared by every file with that content, and is not executable.
+    dst = tmp_path / "run.sh"
+    linker = Linker([kind])
+    assert linker.place(obj, dst, executable=True) == "copy"
+    assert not dst.is_symlink()
+    assert os.stat(dst).st_ino != os.stat(obj).st_ino
+    assert _mode(dst) == 0o755
+    assert _mode(obj) == 0o444
+    assert linker.kinds == [kind]  # the other files are still linked
+    assert linker.place(obj, tmp_path / "data") == kind
+    assert linker.place(obj, tmp_path / "again", executable=True, allow_copy=False) is None
+    assert not (tmp_path / "again").exists()
 
 
 def test_symlink(tmp_path: Path, obj: Path) -> None:
@@ -117,3 +132,34 @@ def test_a_real_error_is_raised_not_hidden(tmp_path: Path, obj: Path) -> None:
     with pytest.raises(FileNotFoundError):
         Linker(["copy"]).place(tmp_path / "missing", tmp_path / "f")
     assert _no_temp_files(tmp_path)
+
+
+def _place_together(linker: Linker, obj: Path, folder: Path, n: int) -> list[BaseException]:
+    import threading
+
+    barrier = threading.Barrier(n)
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        barrier.wait()
+        try:
+            linker.place(obj, folder / f"f{i}")
+        except BaseException as exc:  # collected for the caller's assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+def test_threads_falling_back_together_all_succeed(tmp_path: Path, obj: Path) -> None:
+    # checkout places files from several threads; when reflink is unsupported they all
+    # discover it at once, and each must fall back to copying rather than fail.
+    for attempt in range(20):
+        folder = tmp_path / str(attempt)
+        folder.mkdir()
+        assert _place_together(Linker(["reflink", "copy"]), obj, folder, 8) == []
+        assert all((folder / f"f{i}").read_bytes() == obj.read_bytes() for i in range(8))
