@@ -160,3 +160,9 @@ def backdate() -> Callable[..., None]:
     window and is read again next time; a backdated one is trusted at once.
     """
     return _backdate
+
+
+@pytest.fixture
+def repo_at() -> Callable[[Path], TmpRepo]:
+    """``repo_at(folder)``: TmpRepo's helpers on any folder (not a repository, not initialised)."""
+    return TmpRepo

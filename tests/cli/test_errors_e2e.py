@@ -127,25 +127,21 @@ def test_status_of_an_untracked_path(tmp_repo) -> None:  # type: ignore[no-untyp
     _one_line_error(tmp_repo.run("status", "data"), "data: not tracked by gitml", "gitml add")
 
 
-def test_outside_a_git_repository(tmp_path: Path) -> None:
-    from conftest import TmpRepo  # type: ignore[import-not-found]
-
+def test_outside_a_git_repository(tmp_path: Path, repo_at) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path / "plain"
     folder.mkdir()
     (folder / "x.csv").write_text("x")
-    repo = TmpRepo(folder)
+    repo = repo_at(folder)
     for args in (["status"], ["add", "x.csv"], ["init"], ["checkout"], ["gc"], ["fsck"]):
         _one_line_error(repo.run(*args), "not a git repository", "git init")
     assert sorted(p.name for p in folder.iterdir()) == ["x.csv"]
 
 
-def test_before_gitml_init(tmp_path: Path) -> None:
-    from conftest import TmpRepo  # type: ignore[import-not-found]
-
+def test_before_gitml_init(tmp_path: Path, repo_at) -> None:  # type: ignore[no-untyped-def]
     root = tmp_path / "fresh"
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     (root / "x.csv").write_text("x")
-    repo = TmpRepo(root)
+    repo = repo_at(root)
     before = repo.snapshot()
     for args in (["status"], ["add", "x.csv"], ["checkout"], ["commit"], ["gc"], ["fsck"]):
         _one_line_error(repo.run(*args), "gitml is not initialised", "run `gitml init` first")
