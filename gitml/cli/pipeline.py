@@ -75,8 +75,8 @@ def repro_cmd(
     printing = threading.Lock()
 
     def line(stage: str, text: str) -> None:
-        with printing:
-            click.echo(f"[{stage}] {text}")
+        with printing:  # with --json, stdout carries only the JSON document
+            click.echo(f"[{stage}] {text}", err=out.json)
 
     def event(text: str) -> None:
         if not out.json:
@@ -84,7 +84,10 @@ def repro_cmd(
                 out.notice(text)
 
     with open_repo(out) as repo:
-        result = repro(repo, targets, options, on_event=event, on_output=line)
+        # One stage at a time writes straight to the terminal (progress bars work);
+        # parallel stages are captured and prefixed so their lines can be told apart.
+        captured = line if jobs > 1 or out.json else None
+        result = repro(repo, targets, options, on_event=event, on_output=captured)
     if out.json:
         out.emit_json({"stages": [o.to_dict() for o in result.outcomes]})
     elif dry:

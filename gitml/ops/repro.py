@@ -82,6 +82,8 @@ def repro(
     on_event: Event | None = None,
     on_output: Output | None = None,
 ) -> ReproResult:
+    """Run what is stale. ``on_output`` receives the commands' output lines; without
+    it the commands write straight to this process's stdout and stderr."""
     opts = options or ReproOptions()
     pipeline = require_pipeline(repo)
     names = pipeline.select(targets, single_item=opts.single_item, downstream=opts.downstream)
@@ -168,7 +170,7 @@ class _Executor:
         self.opts = opts
         self.forced = forced
         self.emit = emit
-        self.on_output = on_output if opts.jobs > 1 else None
+        self.on_output = on_output
         self.entries = lockfile.load(repo.root)
         self.inspector = Inspector(repo)
         self.runs = RunCache(repo.data_dir / "runs")

@@ -96,11 +96,6 @@ def test_lock_keeps_the_last_successful_run(failing: Pipe) -> None:
     assert failing.lock()["flaky"]["deps"][1]["hash"].startswith("xxh128:")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in cli/pipeline.py + ops/runner.py: with --json the stages' own output is"
-    " written to stdout, so stdout is not JSON",
-)
 def test_failing_stage_json(failing: Pipe) -> None:
     result = failing.fails("repro", "--keep-going", "--json")
     doc = json.loads(result.out)
