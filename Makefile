@@ -28,9 +28,11 @@ test: $(TORCH_STAMP)
 	bash scripts/ensure-services.sh
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n 2 -q tests
 
+LINTED := $(wildcard gitml tests benchmarks examples scripts)
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff check gitml tests benchmarks
-	$(VENV)/bin/ruff format --check gitml tests benchmarks
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)
