@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -85,10 +86,16 @@ class Limits:
 
 
 def reserve(
-    handle: StudyHandle, owner: Owner, limits: Limits, on_event: Callable[[str], None]
+    handle: StudyHandle,
+    owner: Owner,
+    limits: Limits,
+    on_event: Callable[[str], None],
+    stop: threading.Event,
 ) -> optuna.Trial | str:
     """A new claimed trial, or :data:`WAIT` (others still run the last trials) or :data:`DONE`."""
     with handle.lock:
+        if stop.is_set():
+            return DONE
         study = handle.study
         trials = study.get_trials(deepcopy=False)
         if abandon_stale(study, trials, owner, on_event):

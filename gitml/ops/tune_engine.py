@@ -194,7 +194,9 @@ def _drive(state: _Run) -> None:
 def _worker(state: _Run) -> None:
     try:
         while not state.stop.is_set():
-            got = budget.reserve(state.handle, state.owner, state.limits, state.request.on_event)
+            got = budget.reserve(
+                state.handle, state.owner, state.limits, state.request.on_event, state.stop
+            )
             if got == budget.DONE:
                 return
             if isinstance(got, str):
@@ -238,9 +240,9 @@ def _one_trial(state: _Run, trial: optuna.Trial) -> None:
         tail = output_tail(plan) if result.state == "failed" else ""
         result = replace(result, duration=time.monotonic() - t0, tail=tail)
         _record(state, trial, result, live.pruned_step)
-    except BaseException:
+    except BaseException as exc:
         if not state.interrupted.is_set():
-            _tell(state, trial, TrialResult("failed", error="gitml error"), None)
+            _tell(state, trial, TrialResult("failed", error=f"gitml: {exc}"), None)
         raise
     finally:
         with state.lock:
@@ -296,20 +298,24 @@ def _heartbeat(state: _Run) -> None:
 
 
 def _stop(state: _Run) -> None:
+    """End this run's trials and queue them again; no trial starts afterwards."""
     with state.lock:
         if state.interrupted.is_set():
             return
         state.interrupted.set()
-        trials = [live.trial for live in state.live.values()]
     state.stop.set()
     state.groups.kill_all()
-    study = state.handle.study
-    for trial in trials:
-        frozen = study._storage.get_trial(trial._trial_id)
-        if frozen.state == TrialState.RUNNING:
+    study, run = state.handle.study, state.owner.run
+    with state.handle.lock:  # no reservation is half done while we look
+        mine = [
+            t
+            for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            if t.user_attrs.get(budget.RUN) == run
+        ]
+        for frozen in mine:
             budget.abandon(study, frozen, "interrupted")
-    if trials:
-        state.request.on_event(f"interrupted: {len(trials)} running trial(s) ended, queued again")
+    if mine:
+        state.request.on_event(f"interrupted: {len(mine)} running trial(s) ended, queued again")
 
 
 def _finish(state: _Run, started: float) -> TuneOutcome:

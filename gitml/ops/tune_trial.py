@@ -106,10 +106,15 @@ class ProcessGroups:
     def __init__(self) -> None:
         self._procs: dict[int, subprocess.Popen[bytes]] = {}
         self._lock = threading.Lock()
+        self._closed = False
 
     def add(self, proc: subprocess.Popen[bytes]) -> None:
+        """Track ``proc``; after :meth:`kill_all` a late starter is killed at once."""
         with self._lock:
             self._procs[proc.pid] = proc
+            closed = self._closed
+        if closed:
+            kill_group(proc.pid, signal.SIGKILL)
 
     def remove(self, proc: subprocess.Popen[bytes]) -> None:
         with self._lock:
@@ -118,6 +123,7 @@ class ProcessGroups:
     def kill_all(self, grace: float = 2.0) -> None:
         """SIGTERM every group, then SIGKILL what is left after ``grace`` seconds."""
         with self._lock:
+            self._closed = True
             procs = list(self._procs.values())
         for proc in procs:
             kill_group(proc.pid, signal.SIGTERM)
