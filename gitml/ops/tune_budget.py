@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -34,8 +36,11 @@ from gitml.tune_client import TRIAL_ENV
 HEARTBEAT_EVERY = 15.0  # seconds between heartbeats of a running trial
 STALE_AFTER = 120.0  # seconds without a heartbeat after which another host takes over
 
-RUN, HOST, PID, BEAT = "gitml_run", "gitml_host", "gitml_pid", "gitml_heartbeat"
-PGID, TOKEN = "gitml_pgid", "gitml_token"
+# user attrs: {"run", "host", "pid", "token", "since"} set once under the reservation lock,
+# and a heartbeat (unix time) refreshed while the trial runs
+OWNER, BEAT = "gitml_owner", "gitml_heartbeat"
+# user attr of a finished trial: {"exit_code", "duration", "error", "output_tail"}
+RESULT = "gitml_result"
 WAIT, DONE = "wait", "done"
 
 
@@ -85,13 +90,19 @@ class Limits:
     deadline: float | None  # time.monotonic() after which no trial starts
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    trial: optuna.Trial
+    token: str  # in the trial's environment: identifies its processes and reports
+
+
 def reserve(
     handle: StudyHandle,
     owner: Owner,
     limits: Limits,
     on_event: Callable[[str], None],
     stop: threading.Event,
-) -> optuna.Trial | str:
+) -> Claim | str:
     """A new claimed trial, or :data:`WAIT` (others still run the last trials) or :data:`DONE`."""
     with handle.lock:
         if stop.is_set():
@@ -108,14 +119,21 @@ def reserve(
         if c.spent >= limits.budget:
             return WAIT if c.running else DONE
         trial = study.ask()
-        for key, value in (
-            (RUN, owner.run),
-            (HOST, owner.host),
-            (PID, owner.pid),
-            (BEAT, time.time()),
-        ):
-            trial.set_user_attr(key, value)
-        return trial
+        token = secrets.token_hex(8)
+        claim = {
+            "run": owner.run,
+            "host": owner.host,
+            "pid": owner.pid,
+            "token": token,
+            "since": time.time(),
+        }
+        trial.set_user_attr(OWNER, claim)
+        return Claim(trial, token)
+
+
+def owner_of(trial: FrozenTrial) -> dict[str, Any]:
+    claim = trial.user_attrs.get(OWNER)
+    return claim if isinstance(claim, dict) else {}
 
 
 def abandon_stale(
@@ -127,23 +145,23 @@ def abandon_stale(
     """Mark the running trials of dead owners FAIL and queue their params again."""
     stale = [t for t in trials if t.state == TrialState.RUNNING and is_stale(t, owner)]
     for t in stale:
-        who = f"pid {t.user_attrs.get(PID)} on {t.user_attrs.get(HOST)}"
+        claim = owner_of(t)
+        who = f"pid {claim.get('pid')} on {claim.get('host')}"
         abandon(study, t, f"its run ({who}) stopped")
-        on_event(
-            f"trial {t.number} of a run that stopped ({who}) failed; its params are queued again"
-        )
+        on_event(f"trial {t.number} of a run that stopped ({who}) failed; queued again")
     return len(stale)
 
 
 def is_stale(trial: FrozenTrial, owner: Owner) -> bool:
-    attrs = trial.user_attrs
-    if attrs.get(RUN) == owner.run:
+    claim = owner_of(trial)
+    if claim.get("run") == owner.run:
         return False
-    if HOST not in attrs:  # claims happen under the lock we hold: its creator died
+    if not claim:  # claims happen under the lock we hold: its creator died
         return True
-    if time.time() - float(attrs.get(BEAT, 0.0)) > STALE_AFTER:
+    beat = max(float(claim.get("since", 0.0)), float(trial.user_attrs.get(BEAT, 0.0)))
+    if time.time() - beat > STALE_AFTER:
         return True
-    return attrs[HOST] == owner.host and not pid_alive(int(attrs.get(PID, 0)))
+    return claim.get("host") == owner.host and not pid_alive(int(claim.get("pid", 0)))
 
 
 def pid_alive(pid: int) -> bool:
@@ -169,24 +187,27 @@ def abandon(study: optuna.Study, trial: FrozenTrial, reason: str) -> None:
         storage.set_trial_user_attr(trial._trial_id, ABANDONED, reason)
         storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
         study.enqueue_trial(dict(trial.params), user_attrs={"gitml_retry_of": trial.number})
-    if trial.user_attrs.get(HOST) == socket.gethostname():
-        kill_orphans(trial)
+    claim = owner_of(trial)
+    if claim.get("host") == socket.gethostname() and claim.get("token"):
+        kill_orphans(str(claim["token"]))
 
 
-def kill_orphans(trial: FrozenTrial) -> None:
-    """Kill the process group a dead run left behind, when it is provably that trial's."""
-    pgid, token = trial.user_attrs.get(PGID), trial.user_attrs.get(TOKEN)
-    if not pgid or not token:
-        return
-    try:
-        environ = Path(f"/proc/{int(pgid)}/environ").read_bytes()
-    except OSError:
-        return
-    if f"{TRIAL_ENV}={token}".encode() in environ.split(b"\0"):
-        kill_group(int(pgid), 9)
+def kill_orphans(token: str) -> None:
+    """Kill the process groups a dead run left behind: those whose processes carry the
+    trial's token in their environment (Linux; elsewhere they finish on their own)."""
+    needle = f"{TRIAL_ENV}={token}".encode()
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            environ = (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0"):
+            with contextlib.suppress(OSError):
+                kill_group(os.getpgid(int(proc.name)), 9)
 
 
-def heartbeat(handle: StudyHandle, trials: Sequence[optuna.Trial]) -> None:
+def heartbeat(trials: Sequence[optuna.Trial]) -> None:
+    now = time.time()
     for trial in trials:
         with contextlib.suppress(RuntimeError):
-            trial.set_user_attr(BEAT, time.time())
+            trial.set_user_attr(BEAT, now)

@@ -10,7 +10,6 @@ group, queues those trials again and re-raises.
 
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 import uuid
@@ -202,19 +201,17 @@ def _worker(state: _Run) -> None:
             if isinstance(got, str):
                 state.stop.wait(0.2)
                 continue
-            _one_trial(state, got)
+            _one_trial(state, got.trial, got.token)
     except BaseException as exc:
         state.errors.append(exc)
         state.stop.set()
 
 
-def _one_trial(state: _Run, trial: optuna.Trial) -> None:
+def _one_trial(state: _Run, trial: optuna.Trial, token: str) -> None:
     request = state.request
-    token = secrets.token_hex(8)
     try:
         values = suggest(trial, request.spec.space)
         plan = prepare(state.handle.dir, trial.number, token, values, request.base_params)
-        trial.set_user_attr(budget.TOKEN, token)
         with state.lock:
             state.live[token] = _Live(trial)
         state.reporter.started(trial.number, values)
@@ -226,7 +223,6 @@ def _one_trial(state: _Run, trial: optuna.Trial) -> None:
             groups=state.groups,
             env=trial_env(request.env, plan, state.socket_path),
             timeout=request.spec.trial_timeout,
-            on_start=lambda pid: trial.set_user_attr(budget.PGID, pid),
         )
         if state.interrupted.is_set():
             return  # the main thread queues it again
@@ -250,16 +246,12 @@ def _one_trial(state: _Run, trial: optuna.Trial) -> None:
 
 
 def _record(state: _Run, trial: optuna.Trial, result: TrialResult, step: int | None) -> None:
-    attrs: dict[str, Any] = {
-        "gitml_exit_code": result.exit_code,
-        "gitml_duration": round(result.duration, 3),
-    }
+    outcome: dict[str, Any] = {"exit_code": result.exit_code, "duration": round(result.duration, 3)}
     if result.error:
-        attrs["gitml_error"] = result.error
+        outcome["error"] = result.error
     if result.tail:
-        attrs["gitml_output_tail"] = result.tail[-TAIL_CHARS:]
-    for key, value in attrs.items():
-        trial.set_user_attr(key, value)
+        outcome["output_tail"] = result.tail[-TAIL_CHARS:]
+    trial.set_user_attr(budget.RESULT, outcome)
     if _tell(state, trial, result, step):
         with state.lock:
             state.ran += 1
@@ -292,7 +284,7 @@ def _heartbeat(state: _Run) -> None:
         with state.lock:
             trials = [live.trial for live in state.live.values()]
         try:
-            budget.heartbeat(state.handle, trials)
+            budget.heartbeat(trials)
         except Exception as exc:  # a lost beat is retried; a dead storage fails the trials
             state.request.on_event(f"heartbeat failed: {exc}")
 
@@ -310,7 +302,7 @@ def _stop(state: _Run) -> None:
         mine = [
             t
             for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-            if t.user_attrs.get(budget.RUN) == run
+            if budget.owner_of(t).get("run") == run
         ]
         for frozen in mine:
             budget.abandon(study, frozen, "interrupted")
@@ -360,16 +352,17 @@ def _nested(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _all_failed(state: _Run, trials: list[optuna.trial.FrozenTrial]) -> StageFailed:
-    failed = [t for t in trials if t.state == TrialState.FAIL and "gitml_error" in t.user_attrs]
+    results = [(t, t.user_attrs.get(budget.RESULT) or {}) for t in trials]
+    failed = [(t, r) for t, r in results if t.state == TrialState.FAIL and r.get("error")]
     stage = state.request.stage
     if not failed:
         return StageFailed(f"stage {stage}: no trial completed", "raise timeout or trials")
-    last = failed[-1]
-    lines = str(last.user_attrs.get("gitml_output_tail", "")).strip().splitlines()[-5:]
+    last, result = failed[-1]
+    lines = str(result.get("output_tail", "")).strip().splitlines()[-5:]
     shown = "\n  ".join(lines)
     folder = state.handle.dir / f"trial-{last.number}"
     return StageFailed(
         f"stage {stage}: no trial completed ({len(failed)} failed); trial {last.number}: "
-        f"{last.user_attrs['gitml_error']}" + (f"\n  {shown}" if shown else ""),
+        f"{result['error']}" + (f"\n  {shown}" if shown else ""),
         f"see {folder}/output.log; rerun it by hand with GITML_PARAMS_FILE={folder}/params.json",
     )

@@ -13,6 +13,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from gitml.core.atomic import write_bytes, write_text
 from gitml.core.tune_space import ParamSpace, TuneSpec
+from gitml.ops.tune_budget import RESULT, owner_of
 from gitml.ops.tune_sampler import ABANDONED
 from gitml.ops.tune_trial import merge_params
 
@@ -91,9 +92,10 @@ def trials_table(trials: Sequence[FrozenTrial], spec: TuneSpec) -> Any:
             [_cell(t.params.get(p.name), kind) for t in rows], kind
         )
     columns["duration_s"] = pa.array([_duration(t) for t in rows], pa.float64())
-    columns["exit_code"] = pa.array([t.user_attrs.get("gitml_exit_code") for t in rows], pa.int64())
-    columns["error"] = pa.array([t.user_attrs.get("gitml_error") for t in rows], pa.string())
-    columns["host"] = pa.array([t.user_attrs.get("gitml_host") for t in rows], pa.string())
+    results = [t.user_attrs.get(RESULT) or {} for t in rows]
+    columns["exit_code"] = pa.array([r.get("exit_code") for r in results], pa.int64())
+    columns["error"] = pa.array([r.get("error") for r in results], pa.string())
+    columns["host"] = pa.array([owner_of(t).get("host") for t in rows], pa.string())
     return pa.table(columns)
 
 

@@ -11,7 +11,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from gitml.core.tune_space import TuneSpec
 from gitml.ops.tune import TuneRequest, study_name
-from gitml.ops.tune_budget import count
+from gitml.ops.tune_budget import RESULT, count
 from gitml.ops.tune_outputs import best_trial
 from gitml.ops.tune_sampler import ABANDONED
 from gitml.ops.tune_storage import open_study, quiet_optuna
@@ -94,6 +94,7 @@ def _row(trial: FrozenTrial, spec: TuneSpec) -> TrialRow:
     if trial.datetime_start and trial.datetime_complete:
         duration = (trial.datetime_complete - trial.datetime_start).total_seconds()
     values = dict(zip(spec.metric_names, trial.values or (), strict=False))
+    result = trial.user_attrs.get(RESULT) or {}
     if trial.state != TrialState.COMPLETE:
         values = {}
     return TrialRow(
@@ -102,8 +103,8 @@ def _row(trial: FrozenTrial, spec: TuneSpec) -> TrialRow:
         values=values,
         params=dict(trial.params),
         duration=duration,
-        exit_code=trial.user_attrs.get("gitml_exit_code"),
-        error=trial.user_attrs.get("gitml_error"),
+        exit_code=result.get("exit_code"),
+        error=result.get("error"),
     )
 
 

@@ -39,11 +39,11 @@ class FileLock:
         self.path = path
         self._threads = threading.Lock()
         self._fd: int | None = None
+        path.parent.mkdir(parents=True, exist_ok=True)
 
     def __enter__(self) -> FileLock:
         self._threads.acquire()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             fcntl.flock(fd, fcntl.LOCK_EX)
         except BaseException:

@@ -88,11 +88,11 @@ def test_failed_trials_are_recorded_and_the_study_goes_on(root: Path) -> None:
     assert outcome.complete == 6 and outcome.failed == len(failed)
     for t in failed:
         if t.params["train.x"] > 1.0:
-            assert t.user_attrs["gitml_exit_code"] == 3
-            assert "boom: x is too large" in t.user_attrs["gitml_output_tail"]
+            assert t.user_attrs["gitml_result"]["exit_code"] == 3
+            assert "boom: x is too large" in t.user_attrs["gitml_result"]["output_tail"]
         else:
-            assert t.user_attrs["gitml_exit_code"] == 0
-            assert "wrote no metrics file" in t.user_attrs["gitml_error"]
+            assert t.user_attrs["gitml_result"]["exit_code"] == 0
+            assert "wrote no metrics file" in t.user_attrs["gitml_result"]["error"]
 
 
 def test_a_study_whose_trials_all_fail_stops_at_max_failures(root: Path) -> None:
@@ -116,7 +116,7 @@ def test_the_median_pruner_stops_bad_trials_through_report(root: Path) -> None:
     assert outcome.complete + outcome.pruned == 10 and outcome.failed == 0
     entries = read_log(log)
     for t in pruned:
-        assert t.user_attrs["gitml_exit_code"] == PRUNED_EXIT
+        assert t.user_attrs["gitml_result"]["exit_code"] == PRUNED_EXIT
         steps = [e["step"] for e in entries if e["trial"] == t.number and e["event"] == "step"]
         assert max(steps) < 3 and max(t.intermediate_values) == max(steps)
         assert not [e for e in entries if e["trial"] == t.number and e["event"] == "done"]

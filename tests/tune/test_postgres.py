@@ -52,6 +52,9 @@ def test_two_workers_fill_one_study_exactly(root: Path, tmp_path: Path, pg_url: 
     assert states == [optuna.trial.TrialState.COMPLETE] * budget  # none lost, none extra
     started = [e["trial"] for e in read_log(log) if e["event"] == "start"]
     assert sorted(started) == list(range(budget))  # each trial ran exactly once
-    hosts_pids = {(t.user_attrs["gitml_host"], t.user_attrs["gitml_pid"]) for t in study.trials}
-    assert len(hosts_pids) == 2
+    owners = {
+        (t.user_attrs["gitml_owner"]["host"], t.user_attrs["gitml_owner"]["pid"])
+        for t in study.trials
+    }
+    assert len(owners) == 2
     assert b["outputs"] == [] and a["outputs"]  # a worker leaves the stage outputs alone
