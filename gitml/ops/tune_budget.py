@@ -183,7 +183,7 @@ def pid_alive(pid: int) -> bool:
 def abandon(study: optuna.Study, trial: FrozenTrial, reason: str) -> None:
     """Fail ``trial`` as abandoned (it will not count) and queue its params again."""
     storage = study._storage
-    with contextlib.suppress(RuntimeError):  # finished meanwhile (UpdateFinishedTrialError)
+    with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):  # finished meanwhile
         storage.set_trial_user_attr(trial._trial_id, ABANDONED, reason)
         storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
         study.enqueue_trial(dict(trial.params), user_attrs={"gitml_retry_of": trial.number})
@@ -209,5 +209,5 @@ def kill_orphans(token: str) -> None:
 def heartbeat(trials: Sequence[optuna.Trial]) -> None:
     now = time.time()
     for trial in trials:
-        with contextlib.suppress(RuntimeError):
+        with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
             trial.set_user_attr(BEAT, now)

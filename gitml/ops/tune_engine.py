@@ -262,7 +262,7 @@ def _tell(state: _Run, trial: optuna.Trial, result: TrialResult, step: int | Non
     values = list(result.values) if result.state == "complete" else None
     try:
         state.handle.study.tell(trial, values, state=_STATES[result.state])
-    except RuntimeError:  # UpdateFinishedTrialError: another worker judged us dead
+    except optuna.exceptions.UpdateFinishedTrialError:  # another worker judged us dead
         state.request.on_event(f"trial {trial.number} was taken over by another run")
         return False
     return True

@@ -103,9 +103,6 @@ def _factory(spec: TuneSpec) -> Callable[[int | None], BaseSampler]:
     def make(seed: int | None) -> BaseSampler:
         if spec.sampler == "random":
             return samplers.RandomSampler(seed=seed)
-        if spec.sampler == "grid":
-            grid = {p.name: p.grid() or [] for p in spec.space}
-            return samplers.GridSampler(grid, seed=seed)
         if spec.sampler == "cmaes":
             return samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
         if spec.sampler == "nsga2":
@@ -115,7 +112,24 @@ def _factory(spec: TuneSpec) -> Callable[[int | None], BaseSampler]:
     return make
 
 
+class _GridSampler(optuna.samplers.GridSampler):
+    """A grid whose end is the budget (capped at the grid's size), not ``study.stop()``,
+    which only works inside ``study.optimize``."""
+
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        return None
+
+
 def make_sampler(spec: TuneSpec) -> BaseSampler:
+    if spec.sampler == "grid":  # trial n visits point n of the (seed-shuffled) grid
+        grid = {p.name: p.grid() or [] for p in spec.space}
+        return _GridSampler(grid, seed=spec.seed)
     make = _factory(spec)
     if spec.seed is None:
         return make(None)

@@ -59,7 +59,7 @@ if x > float(os.environ.get("FAIL_ABOVE", "inf")):
 if x < float(os.environ.get("NO_METRIC_BELOW", "-inf")):
     sys.exit(0)
 with open(sys.argv[1], "w") as f:
-    json.dump({"val": {"score": score}}, f)
+    json.dump({"val": {"score": score, "x": x}}, f)
 note("done")
 """
 
