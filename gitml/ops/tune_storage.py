@@ -157,12 +157,36 @@ def storage_for(url: str | None, study_dir: Path, name: str) -> tuple[Any, Reser
     """(optuna storage, reservation lock, shown URL) for the spec's ``storage``."""
     if url is None:
         study_dir.mkdir(parents=True, exist_ok=True)
+        journal_lock = _JournalFlock(study_dir / "journal.lock")
+        _repair_tail(study_dir / "journal.log", journal_lock)
         backend = optuna.storages.journal.JournalFileBackend(
-            str(study_dir / "journal.log"), lock_obj=_JournalFlock(study_dir / "journal.lock")
+            str(study_dir / "journal.log"), lock_obj=journal_lock
         )
         storage = optuna.storages.journal.JournalStorage(backend)
         return storage, FileLock(study_dir / "reserve.lock"), str(study_dir / "journal.log")
     return _database(url, name)
+
+
+def _repair_tail(path: Path, lock: _JournalFlock) -> None:
+    """Cut a torn last line (a write cut short by a crash of the machine): optuna would
+    otherwise refuse the whole journal once a complete line follows it."""
+    if not path.is_file():
+        return
+    lock.acquire()
+    try:
+        with open(path, "rb+") as f:
+            size = f.seek(0, os.SEEK_END)
+            if size == 0:
+                return
+            f.seek(max(0, size - 65536))
+            tail = f.read()
+            if tail.endswith(b"\n"):
+                return
+            cut = tail.rfind(b"\n")
+            if cut >= 0 or size == len(tail):
+                f.truncate(size - len(tail) + cut + 1)
+    finally:
+        lock.release()
 
 
 def _database(url: str, name: str) -> tuple[Any, ReservationLock, str]:

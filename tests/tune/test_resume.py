@@ -123,3 +123,19 @@ def test_ctrl_c_ends_running_trials_and_queues_them_again(root: Path, tmp_path: 
     abandoned = [t for t in trials if "gitml_abandoned" in t.user_attrs]
     queued = [t.system_attrs["fixed_params"] for t in trials if t.state.name == "WAITING"]
     assert len(queued) == len(abandoned) and one.params in queued
+
+
+def test_a_torn_journal_line_from_a_machine_crash_is_cut(root: Path) -> None:
+    from gitml.core.repo import Repo
+    from gitml.ops.tune import run_tuning, study_name
+
+    from .helpers import make_request, make_spec
+
+    request = make_request(root, make_spec(trials=2))
+    run_tuning(Repo.find(root), request)
+    journal = root / ".git" / "gitml" / "tune" / study_name(request) / "journal.log"
+    with open(journal, "ab") as f:
+        f.write(b'{"op_code": 5, "worker_id": "x", "trial_id"')  # no newline: cut short
+    more = run_tuning(Repo.find(root), make_request(root, make_spec(trials=2), n_trials=3))
+    assert (more.ran, more.complete) == (1, 3)
+    assert journal.read_bytes().endswith(b"\n")
