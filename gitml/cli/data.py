@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,7 +76,7 @@ def add_cmd(paths: tuple[str, ...], as_json: bool, quiet: bool, verbose: bool) -
     changed = [r for r in results if r.changed]
     if changed:
         files = sorted({r.pointer for r in changed} | {_gitignore_of(r.path) for r in changed})
-        out.info(f"to record it in git: git add {' '.join(files)}")
+        out.info(f"to record it in git: git add {shlex.join(files)}")
 
 
 def _gitignore_of(rel: str) -> str:

@@ -386,3 +386,18 @@ def test_link_cache_types(tmp_repo, kind: str) -> None:  # type: ignore[no-untyp
     tmp_repo.ok("add", "models/model.pt")
     assert target.read_bytes() == b"new weights"
     tmp_repo.ok("fsck")
+
+
+def test_the_suggested_git_add_command_works_for_any_name(tmp_repo) -> None:  # type: ignore[no-untyped-def]
+    tmp_repo.gen({"my data/raw set/a.csv": "a", "it's.bin": "b"})
+    out = tmp_repo.ok("add", "my data/raw set", "it's.bin").out
+    [line] = [line for line in out.splitlines() if line.startswith("to record it in git: ")]
+    command = line.removeprefix("to record it in git: ")
+    subprocess.run(command, shell=True, cwd=tmp_repo.root, check=True)
+    staged = tmp_repo.git("diff", "--cached", "--name-only", "-z").split("\0")
+    assert sorted(filter(None, staged)) == [
+        ".gitignore",
+        "it's.bin.gitml",
+        "my data/.gitignore",
+        "my data/raw set.gitml",
+    ]
