@@ -38,6 +38,7 @@ class Pipe:
         self.repo = repo
         self.root = repo.root
         self._procs: list[subprocess.Popen[str]] = []
+        self._groups: list[int] = []
 
     # -- files -------------------------------------------------------------
 
@@ -97,17 +98,38 @@ class Pipe:
         return result
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
-        """Start gitml in the background (ended at teardown if still running)."""
-        proc = subprocess.Popen(
-            [*GITML, *args],
-            cwd=self.root,
-            env={**os.environ, **stage_env()},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        """Start gitml in the background; its output goes to files (see :meth:`output`).
+
+        Files, not pipes: a stage orphaned by ``kill -9`` would hold a pipe open.
+        """
+        n = len(self._procs)
+        out = (self.root.parent / f"popen{n}.out").open("w")
+        err = (self.root.parent / f"popen{n}.err").open("w")
+        with out, err:
+            proc = subprocess.Popen(
+                [*GITML, *args],
+                cwd=self.root,
+                env={**os.environ, **stage_env()},
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                text=True,
+            )
         self._procs.append(proc)
         return proc
+
+    def output(self, proc: subprocess.Popen[str], timeout: float = 30.0) -> tuple[str, str]:
+        """Wait for a process from :meth:`popen`; its (stdout, stderr)."""
+        proc.wait(timeout=timeout)
+        n = self._procs.index(proc)
+        return (
+            (self.root.parent / f"popen{n}.out").read_text(),
+            (self.root.parent / f"popen{n}.err").read_text(),
+        )
+
+    def reap_group(self, pgid: int) -> None:
+        """Kill process group ``pgid`` at teardown if still there (stages of killed runs)."""
+        self._groups.append(pgid)
 
     def wait_for(self, rel: str, timeout: float = 20.0) -> str:
         """Wait until a (non-empty) file appears; its text."""
@@ -123,7 +145,10 @@ class Pipe:
         for proc in self._procs:
             if proc.poll() is None:
                 proc.kill()
-            proc.communicate()
+            proc.wait()
+        for pgid in self._groups:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
 
 
 def alive(pid: int) -> bool:
