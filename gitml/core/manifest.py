@@ -84,6 +84,10 @@ def diff(old: Manifest, new: Manifest) -> dict[str, list[str]]:
     before, after = old.by_path(), new.by_path()
     return {
         "added": sorted(p for p in after if p not in before),
-        "modified": sorted(p for p, e in after.items() if p in before and before[p].oid != e.oid),
+        "modified": sorted(p for p, e in after.items() if p in before and _differ(before[p], e)),
         "deleted": sorted(p for p in before if p not in after),
     }
+
+
+def _differ(a: Entry, b: Entry) -> bool:
+    return a.oid != b.oid or a.executable != b.executable

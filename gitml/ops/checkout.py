@@ -106,6 +106,8 @@ def _plan(repo: Repo, ptr: Pointer, hasher: Hasher) -> _Plan:
     else:
         files = [stat_file(path, "")]
     current = dict(zip((f.rel for f in files), hasher.hash_files(files), strict=True))
+    # Only folder manifests record the exec bit; a changed one is restored like content.
+    exec_bits = {f.rel: f.executable for f in files} if ptr.is_dir else {}
     wanted = {} if wrong_kind else manifest.by_path()
     for rel, oid in current.items():
         target = wanted.get(rel)
@@ -117,7 +119,7 @@ def _plan(repo: Repo, ptr: Pointer, hasher: Hasher) -> _Plan:
             plan.remove.append(rel)
     for entry in manifest:
         have = None if wrong_kind else current.get(entry.path)
-        if have == entry.oid:
+        if have == entry.oid and exec_bits.get(entry.path, entry.executable) == entry.executable:
             plan.unchanged += 1
         else:
             plan.place.append((entry, have is not None))

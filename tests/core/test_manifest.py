@@ -104,6 +104,8 @@ def test_diff() -> None:
     new = Manifest.build([Entry("keep", OID_A, 1), Entry("mod", OID_B, 1), Entry("new", OID_B, 1)])
     assert diff(old, new) == {"added": ["new"], "modified": ["mod"], "deleted": ["gone"]}
     assert diff(new, new) == {"added": [], "modified": [], "deleted": []}
+    made_exec = Manifest.build([Entry("keep", OID_A, 1, True)])
+    assert diff(Manifest.build([Entry("keep", OID_A, 1)]), made_exec)["modified"] == ["keep"]
 
 
 @settings(max_examples=100, deadline=None)

@@ -186,3 +186,17 @@ def test_progress(tmp_repo, repo: Repo, v1: dict[str, bytes]) -> None:  # type: 
     assert seen[-1] == (4, 4)
     assert all(t == 4 for _, t in seen)
     assert [d for d, _ in seen] == sorted({d for d, _ in seen})
+
+
+def test_a_changed_exec_bit_is_restored(tmp_repo, repo: Repo) -> None:  # type: ignore[no-untyped-def]
+    tmp_repo.gen({"tools/run.sh": "#!/bin/sh\n", "tools/data.txt": "x\n"})
+    (tmp_repo.root / "tools/run.sh").chmod(0o755)
+    add(repo, ["tools"])
+    (tmp_repo.root / "tools/run.sh").chmod(0o644)
+    (tmp_repo.root / "tools/data.txt").chmod(0o755)
+    assert [s.state for s in status(repo)] == ["modified"]
+    [r] = checkout(repo)  # same content, in the cache: fixed without asking
+    assert (r.created, r.updated, r.removed, r.unchanged) == (0, 2, 0, 0)
+    assert os.stat(tmp_repo.root / "tools/run.sh").st_mode & stat.S_IXUSR
+    assert not os.stat(tmp_repo.root / "tools/data.txt").st_mode & stat.S_IXUSR
+    assert [s.state for s in status(repo)] == ["unchanged"]

@@ -75,7 +75,9 @@ def test_exec_bit_change_is_a_modification(tmp_repo, repo: Repo) -> None:  # typ
     tmp_repo.gen({"tools/run.sh": "#!/bin/sh\n"})
     add(repo, ["tools"])
     (tmp_repo.root / "tools/run.sh").chmod(0o755)
-    assert _by_path(repo)["tools"].state == MODIFIED
+    s = _by_path(repo)["tools"]
+    assert s.state == MODIFIED
+    assert s.changes == {"added": [], "modified": ["run.sh"], "deleted": []}
 
 
 @pytest.mark.parametrize("target", ["data/raw", "model.pt"])
