@@ -17,7 +17,7 @@ from gitml.core.state import TRUSTED
 from gitml.core.tree import FileStat, Hasher, Progress
 from gitml.errors import AlreadyTrackedByGit, BadPath, GitmlError
 from gitml.ops.record import files_of, record_files
-from gitml.ops.workspace import artifact_arg, enclosing_artifact
+from gitml.ops.workspace import artifact_arg, artifacts_inside, enclosing_artifact
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,12 @@ def validate_targets(repo: Repo, user_paths: Sequence[str]) -> list[str]:
             raise BadPath(
                 f"{user_path}: is inside {parent}, which gitml already tracks",
                 f"run `gitml add {parent}` to record its new content",
+            )
+        inner = artifacts_inside(repo, rel) if path.is_dir() else []
+        if inner:  # its pointer would vanish into the folder's data, ignored by git
+            raise BadPath(
+                f"{user_path}: contains {inner[0]}, which gitml already tracks",
+                f"add the other paths inside {user_path} one by one",
             )
         rels.append(rel)
     _refuse_stage_outputs(repo, rels)
@@ -160,8 +166,8 @@ def relink(repo: Repo, files: list[FileStat], oids: list[str]) -> None:
     fresh = []
     for f, oid in zip(files, oids, strict=True):
         src = repo.cache.path(oid)
-        if os.path.islink(f.path) and Path(f.path).resolve() == src.resolve():
-            continue
+        if f.ino == _inode(src):
+            continue  # already a hard link or symlink to the cache object
         if linker.place(src, Path(f.path), f.executable, allow_copy=False) is None:
             if f.executable:
                 continue  # stays its own executable copy; other files may still be linked
@@ -169,3 +175,10 @@ def relink(repo: Repo, files: list[FileStat], oids: list[str]) -> None:
         s = os.stat(f.path)
         fresh.append(((s.st_ino, s.st_size, s.st_mtime_ns), oid))
     repo.state.record(fresh, checked_ns=TRUSTED)
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return None

@@ -74,6 +74,12 @@ def _select(repo: Repo, artifacts: Sequence[str], paths: Sequence[str]) -> list[
     return list(chosen)
 
 
+def artifacts_inside(repo: Repo, rel: str) -> list[str]:
+    """Tracked artifacts below the folder ``rel``."""
+    prefix = "" if rel in ("", ".") else rel + "/"
+    return [pointers.artifact_of(p) for p in all_pointer_files(repo) if p.startswith(prefix)]
+
+
 def enclosing_artifact(repo: Repo, rel: str) -> str | None:
     """The tracked directory that contains ``rel``, if any."""
     parts = rel.split("/")

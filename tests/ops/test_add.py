@@ -258,3 +258,13 @@ def test_names_with_spaces_colons_and_unicode_are_tracked(
 
     assert all(s.clean for s in status(repo))
     assert sorted(s.path for s in status(repo)) == sorted(["d", *(f"{n}.bin" for n in names)])
+
+
+def test_refuses_a_folder_holding_a_tracked_artifact(tmp_repo, repo: Repo) -> None:  # type: ignore[no-untyped-def]
+    # Its pointer would end up inside the folder's data, ignored by git: silently untracked.
+    tmp_repo.gen({"data/raw/a": "a", "data/b": "b"})
+    add(repo, ["data/raw"])
+    _refused(
+        tmp_repo, repo, ["data"], BadPath, "data: contains data/raw, which gitml already tracks"
+    )
+    add(repo, ["data/b"])  # the other paths, one by one
