@@ -7,6 +7,7 @@ import importlib.util
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -50,14 +51,25 @@ def tune_cmd() -> None:
 @tune_cmd.command("run")
 @click.argument("stage")
 @click.option("--trials", type=click.IntRange(min=1), help="Budget: overrides the spec's trials.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Trials run in parallel on this machine.")  # fmt: skip
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Trials run in parallel on this machine.",
+)
 @click.option("--worker", is_flag=True, help="Join the stage's existing (shared) study.")
 @output_options
 def run_cmd(
-    stage: str, trials: int | None, jobs: int, worker: bool, as_json: bool, quiet: bool,
+    stage: str,
+    trials: int | None,
+    jobs: int,
+    worker: bool,
+    as_json: bool,
+    quiet: bool,
     verbose: bool,
-) -> None:  # fmt: skip
+) -> None:
     """Run (or resume) the study of STAGE until its budget is spent.
 
     Without --worker this runs the stage like `gitml repro STAGE` (its outputs
@@ -70,23 +82,37 @@ def run_cmd(
     from gitml.ops.tune import TuneOptions
 
     out = make_out(as_json, quiet, verbose)
-    live = LiveLine() if _terminal(out) else None
-    options = TuneOptions(trials=trials, jobs=jobs, worker=worker, live=live is not None,
-                          on_progress=live, on_event=out.notice)  # fmt: skip
+    live = LiveLine(out.notice) if _terminal(out) else None
+    options = TuneOptions(
+        trials=trials,
+        jobs=jobs,
+        worker=worker,
+        live=live is not None,
+        on_progress=live,
+        on_event=live.notice if live is not None else out.notice,
+    )
     try:
         with open_repo(out) as repo:
             run_stage(repo, stage, options)
-            report = _show(repo, stage, limit=3)
+            has_requests = hasattr(_pipeline(), "tune_request")
+            report = _show(repo, stage, limit=3) if has_requests else None
     finally:
         if live is not None:
             live.close()
-    _render_summary(out, report)
+    if report is not None:
+        _render_summary(out, report)
 
 
 @tune_cmd.command("show")
 @click.argument("stage")
-@click.option("-n", "--limit", type=click.IntRange(min=0), default=10, show_default=True,
-              help="Trials to list, best first (0: all).")  # fmt: skip
+@click.option(
+    "-n",
+    "--limit",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Trials to list, best first (0: all).",
+)
 @output_options
 def show_cmd(stage: str, limit: int, as_json: bool, quiet: bool, verbose: bool) -> None:
     """Show the study of STAGE: best trials, their params and metrics, param importances.
@@ -132,7 +158,9 @@ def run_stage(repo: Repo, stage: str, options: TuneOptions) -> None:
     _pipeline()
     from gitml.ops.repro import ReproOptions, repro
 
-    result = repro(repo, [stage], ReproOptions(tune=options), on_event=options.on_event)
+    # forced: the study decides what is left to do (a finished one only rewrites the outputs)
+    opts = ReproOptions(force=True, tune=options)
+    result = repro(repo, [stage], opts, on_event=options.on_event)
     if result.failed:
         names = ", ".join(o.name for o in result.failed)
         raise StageFailed(f"stage {names} failed", "see the messages above")
@@ -149,33 +177,48 @@ def _terminal(out: Out) -> bool:
 
 
 class LiveLine:
-    """One status line on stderr, rewritten after every trial."""
+    """One status line on stderr, rewritten after every trial; notices print above it."""
 
-    def __init__(self) -> None:
+    def __init__(self, print_notice: Callable[[str], None]) -> None:
         self.shown = False
+        self.text = ""
+        self._print_notice = print_notice
 
     def __call__(self, p: TuneProgress) -> None:
         best = ""
         if p.best_trial is not None:
             values = ", ".join(f"{v:.6g}" for v in p.best_values.values())
             best = f" | best {values} (trial {p.best_trial}) {_params(p.best_params)}"
-        text = (
+        self.text = (
             f"{p.stage}: {p.done}/{p.budget} trials, {p.running} running, {p.failed} failed{best}"
         )
-        width = shutil.get_terminal_size((100, 20)).columns - 1
-        sys.stderr.write("\r\x1b[K" + text[:width])
-        sys.stderr.flush()
         self.shown = True
+        self._draw()
+
+    def notice(self, text: str) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+        self._print_notice(text)
+        if self.shown:
+            self._draw()
+
+    def _draw(self) -> None:
+        width = shutil.get_terminal_size((100, 20)).columns - 1
+        sys.stderr.write("\r\x1b[K" + self.text[:width])
+        sys.stderr.flush()
 
     def close(self) -> None:
         if self.shown:
             sys.stderr.write("\n")
             sys.stderr.flush()
+            self.shown = False
 
 
 def _params(values: Any) -> str:
-    return " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in
-                    dict(values).items())  # fmt: skip
+    return " ".join(
+        f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in dict(values).items()
+    )
 
 
 def _render_summary(out: Out, report: StudyReport) -> None:

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
-from gitml.core.schema import load_schema, suggest
+from gitml.core.schema import _validator, load_schema, suggest
 from gitml.core.tune_params import (
     KeyPath,
     LineOf,
@@ -246,19 +245,11 @@ def _pruner(raw: Any, n_objectives: int, ctx: SpecContext) -> PrunerSpec:
     return spec
 
 
-@cache
-def _validator() -> Callable[[Any], Any]:
-    import fastjsonschema
-
-    fn: Callable[[Any], Any] = fastjsonschema.compile(load_schema("tune"))
-    return fn
-
-
 def _check_schema(raw: Any, ctx: SpecContext) -> None:
     import fastjsonschema
 
-    try:
-        _validator()(raw)
+    try:  # pre-generated when `tune` is in schema.SCHEMAS, else compiled once (on a copy)
+        _validator("tune")(raw)
     except fastjsonschema.JsonSchemaValueException as exc:
         raise _explain(exc, raw, ctx) from None
 

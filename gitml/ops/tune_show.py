@@ -19,8 +19,13 @@ from gitml.ops.tune_storage import open_study, quiet_optuna
 if TYPE_CHECKING:
     from gitml.core.repo import Repo
 
-_ORDER = {TrialState.COMPLETE: 0, TrialState.PRUNED: 1, TrialState.RUNNING: 2,
-          TrialState.WAITING: 3, TrialState.FAIL: 4}  # fmt: skip
+_ORDER = {
+    TrialState.COMPLETE: 0,
+    TrialState.PRUNED: 1,
+    TrialState.RUNNING: 2,
+    TrialState.WAITING: 3,
+    TrialState.FAIL: 4,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +64,15 @@ def show_study(repo: Repo, request: TuneRequest, limit: int = 10) -> StudyReport
     spec = request.spec
     with warnings.catch_warnings():
         quiet_optuna()
-        handle = open_study(repo.data_dir, study_name(request), spec.storage, create=False,
-                            directions=list(spec.directions),
-                            sampler=optuna.samplers.RandomSampler(), pruner=None)  # fmt: skip
+        handle = open_study(
+            repo.data_dir,
+            study_name(request),
+            spec.storage,
+            create=False,
+            directions=list(spec.directions),
+            sampler=optuna.samplers.RandomSampler(),
+            pruner=None,
+        )
         try:
             study = handle.study
             trials = [t for t in study.get_trials() if ABANDONED not in t.user_attrs]
@@ -69,14 +80,20 @@ def show_study(repo: Repo, request: TuneRequest, limit: int = 10) -> StudyReport
             best = best_trial(study, spec)
             c = count(trials)
             return StudyReport(
-                stage=request.stage, study=handle.name, storage=handle.url,
+                stage=request.stage,
+                study=handle.name,
+                storage=handle.url,
                 budget=int(study.user_attrs.get("gitml_budget", spec.trials)),
-                metrics=spec.metric_names, directions=spec.directions,
-                complete=c.complete, pruned=c.pruned, failed=c.failed, running=c.running,
+                metrics=spec.metric_names,
+                directions=spec.directions,
+                complete=c.complete,
+                pruned=c.pruned,
+                failed=c.failed,
+                running=c.running,
                 best_trial=best.number if best else None,
                 rows=tuple(_row(t, spec) for t in (rows[:limit] if limit else rows)),
                 importances=importances(study, spec) if c.complete >= 2 else {},
-            )  # fmt: skip
+            )
         finally:
             handle.close()
 
