@@ -123,3 +123,27 @@ def test_stale_lock_is_taken_over_and_reported(tmp_repo) -> None:  # type: ignor
     lock.write_text(f"{dead.pid}\ngitml gc\n")
     assert tmp_repo.ok("gc", "-q").err == ""
     assert lock.read_text() == ""
+
+
+def test_concurrent_writers_take_turns(tmp_repo) -> None:  # type: ignore[no-untyped-def]
+    for name in ("one", "two", "three"):
+        tmp_repo.gen({f"data/{name}/{i}.bin": f"{name} {i}\n" * 50 for i in range(300)})
+    procs = [
+        subprocess.Popen(
+            [*GITML, "add", f"data/{name}"],
+            cwd=tmp_repo.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("one", "two", "three")
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, (out, err)
+    doc = json.loads(tmp_repo.ok("status", "--json", "--check").out)
+    assert [a["path"] for a in doc["artifacts"]] == ["data/one", "data/three", "data/two"]
+    # No lost update of the shared .gitignore: each writer held the lock in turn.
+    lines = (tmp_repo.root / "data/.gitignore").read_text().splitlines()
+    assert sorted(lines) == ["/one", "/three", "/two"]
+    assert json.loads(tmp_repo.ok("fsck", "--json").out)["ok"] is True

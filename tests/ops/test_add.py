@@ -268,3 +268,43 @@ def test_refuses_a_folder_holding_a_tracked_artifact(tmp_repo, repo: Repo) -> No
         tmp_repo, repo, ["data"], BadPath, "data: contains data/raw, which gitml already tracks"
     )
     add(repo, ["data/b"])  # the other paths, one by one
+
+
+def test_a_folder_that_became_a_file_and_back(tmp_repo, repo: Repo) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from gitml.ops.checkout import checkout
+    from gitml.ops.status import status
+
+    tmp_repo.gen({"art/a": "a", "art/b": "b"})
+    add(repo, ["art"])
+    folder_pointer = (tmp_repo.root / "art.gitml").read_text()
+    shutil.rmtree(tmp_repo.root / "art")
+    tmp_repo.gen({"art": "now a file"})
+    assert [s.workspace for s in status(repo)] == ["missing"]
+    [r] = add(repo, ["art"])
+    assert (r.files, r.changed) == (None, True)
+    assert [s.state for s in status(repo)] == ["unchanged"]
+    # Back to the folder's pointer: the file's content is in the cache, so it is replaced.
+    (tmp_repo.root / "art.gitml").write_text(folder_pointer)
+    checkout(repo)
+    assert (tmp_repo.root / "art/a").read_text() == "a"
+    assert [s.state for s in status(repo)] == ["unchanged"]
+
+
+def test_large_and_empty_files(tmp_repo, repo: Repo) -> None:  # type: ignore[no-untyped-def]
+    from gitml.ops.checkout import checkout
+
+    big = os.urandom(3 * (1 << 20) + 17)  # above the one-read size: streamed, then copied
+    tmp_repo.gen({"big.bin": big, "empty.bin": b"", "d/big.bin": big, "d/empty": b""})
+    results = add(repo, ["big.bin", "empty.bin", "d"])
+    assert [r.size for r in results] == [len(big), 0, len(big)]
+    assert repo.cache.read_bytes(hash_bytes(big)) == big
+    assert repo.cache.read_bytes(hash_bytes(b"")) == b""
+    for rel in ("big.bin", "empty.bin", "d/big.bin", "d/empty"):
+        os.remove(tmp_repo.root / rel)
+    checkout(repo)
+    assert (tmp_repo.root / "big.bin").read_bytes() == big
+    assert (tmp_repo.root / "d/big.bin").read_bytes() == big
+    assert (tmp_repo.root / "empty.bin").read_bytes() == b""
+    assert (tmp_repo.root / "d/empty").read_bytes() == b""
