@@ -107,11 +107,11 @@ def _param(name: str, body: Mapping[str, Any], ctx: SpecContext) -> ParamSpace:
                     ["space", name, key], f"{key} applies to float and int only", f"remove {key}"
                 )
         choices = tuple(body["choice"])
-        dup = next((c for i, c in enumerate(choices) if c in choices[:i]), None)
-        if dup is not None or len(set(map(repr, choices))) != len(choices):
-            raise ctx.error(
-                ["space", name, "choice"], f"{dup!r} is listed twice", "list each choice once"
-            )
+        same = [(a, b) for i, b in enumerate(choices) for a in choices[:i] if a == b]
+        if same:
+            a, b = same[0]
+            twice = f"{b!r} is listed twice" if repr(a) == repr(b) else f"{a!r} and {b!r} are equal"
+            raise ctx.error(["space", name, "choice"], twice, "list each choice once")
         return ParamSpace(name, "choice", choices=choices)
     low, high = (_number(v, kind, ["space", name, kind, i], ctx) for i, v in enumerate(body[kind]))
     return _checked_range(
