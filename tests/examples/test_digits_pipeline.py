@@ -1,0 +1,91 @@
+"""The digits example end to end under ``gitml repro``, in a throw-away git repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("torch")
+
+pytestmark = [pytest.mark.slow, pytest.mark.torch]
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "digits"
+STAGES = ["prepare", "train", "evaluate@val", "evaluate@test"]
+RESULTS = [
+    "models/model.pt",
+    "metrics/train.json",
+    "metrics/val.json",
+    "metrics/test.json",
+    "plots/val_confusion.csv",
+    "plots/test_confusion.csv",
+]
+
+
+def gitml(repo: Any, *args: str) -> Any:
+    """Run gitml with the venv's python first on PATH (the stages run ``python src/...``)."""
+    path = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+    result = repo.run(*args, env={"PATH": path})
+    assert result.code == 0, result
+    return result
+
+
+def actions(result: Any) -> dict[str, str]:
+    return {s["stage"]: s["action"] for s in json.loads(result.out)["stages"]}
+
+
+def results(root: Path) -> dict[str, bytes]:
+    return {rel: (root / rel).read_bytes() for rel in RESULTS}
+
+
+def test_digits_pipeline(tmp_repo: Any) -> None:
+    root: Path = tmp_repo.root
+    for rel in ("params.yaml", "stages.yaml", "data/digits.csv.gz", "src"):
+        source, dest = EXAMPLE / rel, root / rel
+        if source.is_dir():
+            shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest)
+    gitml(tmp_repo, "add", "data/digits.csv.gz")
+    tmp_repo.commit("digits")
+
+    # everything runs (-f: this run and the last must both really run, -j 2: faster)
+    assert actions(gitml(tmp_repo, "repro", "-f", "-j", "2", "--json")) == dict.fromkeys(
+        STAGES, "ran"
+    )
+    first = results(root)
+    metrics = json.loads(gitml(tmp_repo, "metrics", "show", "--json").out)
+    assert set(metrics) == {"metrics/train.json", "metrics/val.json", "metrics/test.json"}
+    assert metrics["metrics/val.json"]["accuracy"] > 0.85, metrics
+    assert set(tmp_repo.git("status", "--porcelain").split()) >= {"stages.lock"}
+
+    # a train param changed: prepare is skipped, train and evaluate run
+    params = root / "params.yaml"
+    original = params.read_text()
+    assert "  lr: 0.001\n" in original
+    params.write_text(original.replace("  lr: 0.001\n", "  lr: 0.002\n"))
+    explain = gitml(tmp_repo, "repro", "--explain", "-j", "2").err.splitlines()
+    assert "gitml: stage prepare: up to date" in explain, explain
+    assert "gitml: stage train: running (param train.lr changed from 0.001 to 0.002)" in explain
+    for split in ("val", "test"):
+        running = f"gitml: stage evaluate@{split}: running (dep models/model.pt changed from"
+        assert any(line.startswith(running) for line in explain), explain
+
+    # nothing changed: nothing runs
+    before = {rel: (root / rel).stat().st_mtime_ns for rel in RESULTS}
+    assert actions(gitml(tmp_repo, "repro", "--json")) == dict.fromkeys(STAGES, "skipped")
+    assert {rel: (root / rel).stat().st_mtime_ns for rel in RESULTS} == before
+
+    # a second forced run on the inputs of the first gives byte-identical results
+    params.write_text(original)
+    assert actions(gitml(tmp_repo, "repro", "-f", "-j", "2", "--json")) == dict.fromkeys(
+        STAGES, "ran"
+    )
+    again = results(root)
+    assert [rel for rel in RESULTS if again[rel] != first[rel]] == []
