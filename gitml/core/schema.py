@@ -187,7 +187,11 @@ def _explain(exc: Any, source: str, locate: Locate | None) -> InvalidFile:
     path = list((exc.path or [])[1:])
     definition = exc.definition or {}
     key = ".".join(str(p) for p in path) or None
-    problem = str(exc.message).replace(str(exc.name), key or "the document", 1)
+    name, message = str(exc.name), str(exc.message)
+    if key and message.startswith(name):  # the key is shown in front: "a.b: must be array"
+        problem = message[len(name) :].strip()
+    else:
+        problem = message.replace(name, key or "the document", 1)
     hint = "see the format in docs/formats.md"
     if exc.rule == "additionalProperties" and isinstance(exc.value, dict):
         allowed = list(definition.get("properties", {}))

@@ -72,7 +72,7 @@ CASES = {
             deps: src.txt
         """,
         (4, 5),
-        ["stages.a.deps", "must be array"],
+        ["stages.a.deps: must be array"],
     ),
     "wrong type: frozen is a string": (
         """
@@ -83,7 +83,7 @@ CASES = {
             frozen: "yes"
         """,
         (5, 5),
-        ["stages.a.frozen", "must be boolean"],
+        ["stages.a.frozen: must be boolean"],
     ),
     "missing cmd": (
         """
