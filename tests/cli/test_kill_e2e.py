@@ -128,6 +128,8 @@ def test_stale_lock_is_taken_over_and_reported(tmp_repo) -> None:  # type: ignor
 
 
 def test_concurrent_writers_take_turns(tmp_repo) -> None:  # type: ignore[no-untyped-def]
+    # Wait as long as it takes: this is about taking turns, not about the timeout.
+    tmp_repo.gen({".gitml/config.yaml": "version: 1\ncore:\n  lock_wait: 300\n"})
     for name in ("one", "two", "three"):
         tmp_repo.gen({f"data/{name}/{i}.bin": f"{name} {i}\n" * 50 for i in range(300)})
     procs = [
