@@ -9,8 +9,8 @@ installed). ``gitml repro`` runs each stage with these environment variables:
                        trial's sampled values merged in
 ``GITML_ROOT``         the repository root
 
-Run by hand (no ``GITML_PARAMS_FILE``), :func:`params` reads ``params.yaml``
-from the current directory or the repository root.
+Run by hand (no ``GITML_PARAMS_FILE``), :func:`params` reads the whole
+``params.yaml`` of the current folder, else of the repository root.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def params() -> dict[str, Any]:
         with open(path, encoding="utf-8") as f:
             data: dict[str, Any] = json.load(f)
         return data
-    for folder in (Path.cwd(), Path(os.environ.get(ROOT_ENV, Path.cwd()))):
+    for folder in (Path.cwd(), _root()):
         candidate = folder / "params.yaml"
         if candidate.is_file():
             import yaml
@@ -46,6 +46,17 @@ def params() -> dict[str, Any]:
             loaded = yaml.safe_load(candidate.read_text(encoding="utf-8"))
             return dict(loaded or {})
     return {}
+
+
+def _root() -> Path:
+    """``$GITML_ROOT``, else the enclosing git work tree, else the current folder."""
+    if os.environ.get(ROOT_ENV):
+        return Path(os.environ[ROOT_ENV])
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return here
 
 
 def seed_everything(seed: int) -> None:

@@ -90,9 +90,14 @@ def pointer_files(root: Path, suffix: str) -> list[str]:
     return [rel for rel in work_tree_files(root, [f"*{suffix}"]) if rel.endswith(suffix)]
 
 
-def is_ignored(root: Path, rel: str) -> bool:
-    proc = run(["git", "check-ignore", "-q", "--no-index", "--", rel], cwd=root, check=False)
-    return proc.returncode == 0
+def worktrees(root: Path) -> list[Path]:
+    """Every existing work tree of the repository (this one first)."""
+    out = git(root, "worktree", "list", "--porcelain")
+    found = [
+        Path(line[len("worktree ") :]) for line in out.splitlines() if line.startswith("worktree ")
+    ]
+    others = [p for p in found if p.resolve() != root.resolve() and p.is_dir()]
+    return [root, *others]
 
 
 def head_commit(root: Path) -> str | None:

@@ -23,9 +23,8 @@ from gitml.cli.output import make_out, output_options
     "-j",
     "--jobs",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Run this many independent stages at once.",
+    default=None,
+    help="Run this many independent stages at once [default: core.jobs, else 1].",
 )
 @click.option("--no-run-cache", is_flag=True, help="Never restore outputs from the run cache.")
 @click.option("--explain", is_flag=True, help="Say for every stage why it runs or is skipped.")
@@ -38,7 +37,7 @@ def repro_cmd(
     downstream: bool,
     dry: bool,
     keep_going: bool,
-    jobs: int,
+    jobs: int | None,
     no_run_cache: bool,
     explain: bool,
     strict_env: bool,
@@ -61,17 +60,6 @@ def repro_cmd(
     from gitml.ops.repro import ReproOptions, repro
 
     out = make_out(as_json, quiet, verbose)
-    options = ReproOptions(
-        force=force,
-        single_item=single_item,
-        downstream=downstream,
-        dry=dry,
-        keep_going=keep_going,
-        jobs=jobs,
-        run_cache=not no_run_cache,
-        explain=explain or dry,
-        strict_env=strict_env,
-    )
     printing = threading.Lock()
 
     def line(stage: str, text: str) -> None:
@@ -84,6 +72,18 @@ def repro_cmd(
                 out.notice(text)
 
     with open_repo(out) as repo:
+        jobs = jobs or repo.config.jobs or 1
+        options = ReproOptions(
+            force=force,
+            single_item=single_item,
+            downstream=downstream,
+            dry=dry,
+            keep_going=keep_going,
+            jobs=jobs,
+            run_cache=not no_run_cache,
+            explain=explain or dry,
+            strict_env=strict_env,
+        )
         # One stage at a time writes straight to the terminal (progress bars work);
         # parallel stages are captured and prefixed so their lines can be told apart.
         captured = line if jobs > 1 or out.json else None
@@ -98,10 +98,24 @@ def repro_cmd(
             action = "would run" if o.action == "would-run" else o.action
             out.info(f"{o.name}: {action} ({'; '.join(why)})")
     else:
-        ran = [o for o in result.outcomes if o.action in ("ran", "restored")]
-        out.info(f"{len(ran)} stage(s) ran or restored, {len(result.outcomes) - len(ran)} skipped")
+        out.info(summary(result.outcomes))
     if result.failed:
         sys.exit(1)
+
+
+def summary(outcomes: list[Any]) -> str:
+    """``2 ran, 1 restored, 3 up to date, 1 failed, 1 blocked`` (zero counts left out)."""
+    labels = {
+        "ran": "ran",
+        "restored": "restored from the run cache",
+        "skipped": "up to date",
+        "frozen": "frozen",
+        "failed": "failed",
+        "blocked": "blocked by a failure",
+    }
+    counts = [(sum(1 for o in outcomes if o.action == a), label) for a, label in labels.items()]
+    parts = [f"{n} {label}" for n, label in counts if n]
+    return f"stages: {', '.join(parts) or 'none selected'}"
 
 
 @click.command("dag")

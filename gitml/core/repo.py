@@ -55,7 +55,7 @@ class Repo:
 
     @cached_property
     def state(self) -> StateIndex:
-        return StateIndex(self.data_dir / "state")
+        return StateIndex(self.data_dir / "state", on_event=self.notices.append)
 
     @property
     def tmp_dir(self) -> Path:

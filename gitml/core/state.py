@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 # A write after hashing can carry an mtime up to one clock tick in the past.
@@ -25,16 +25,46 @@ TRUSTED = -1
 
 
 class StateIndex:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, on_event: Callable[[str], None] | None = None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(folder / "state.db", timeout=30, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(
+        path = folder / "state.db"
+        try:
+            self._db = self._open(path)
+        except sqlite3.DatabaseError as exc:
+            # Only a cache of hashes: a damaged one is set aside and rebuilt.
+            self._set_aside(path)
+            if on_event:
+                on_event(f"the state index {path} was unreadable ({exc}); rebuilt it")
+            self._db = self._open(path)
+
+    @staticmethod
+    def _set_aside(path: Path) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        for suffix in ("", "-wal", "-shm"):
+            part = path.with_name(path.name + suffix)
+            if part.exists():
+                part.replace(part.with_name(f"{part.name}.broken-{stamp}"))
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        try:
+            StateIndex._setup(db)
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    @staticmethod
+    def _setup(db: sqlite3.Connection) -> None:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(
             "CREATE TABLE IF NOT EXISTS state (ino INTEGER PRIMARY KEY, size INTEGER NOT NULL,"
             " mtime_ns INTEGER NOT NULL, checked_ns INTEGER NOT NULL, hash TEXT NOT NULL)"
         )
-        self._db.execute("CREATE TABLE IF NOT EXISTS complete (manifest TEXT PRIMARY KEY)")
+        db.execute("CREATE TABLE IF NOT EXISTS complete (manifest TEXT PRIMARY KEY)")
+        db.execute("SELECT count(*) FROM state").fetchone()
 
     def close(self) -> None:
         self._db.close()

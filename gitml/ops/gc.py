@@ -27,7 +27,7 @@ def gc(
     dry_run: bool = False,
 ) -> GcResult:
     with repo.lock("gitml gc"):
-        refs = workspace_refs(repo, strict=True)
+        refs = workspace_refs(repo, strict=True, all_worktrees=True)
         if all_branches or all_tags or all_commits:
             commits = git.revisions(
                 repo.root, branches=all_branches, tags=all_tags, all_commits=all_commits

@@ -72,15 +72,21 @@ def _parse(text: str, path: str, notices: list[str] | None) -> list[Ref]:
     return []
 
 
-def workspace_refs(repo: Repo, *, strict: bool = False) -> list[Ref]:
+def workspace_refs(repo: Repo, *, strict: bool = False, all_worktrees: bool = False) -> list[Ref]:
     """Refs in the work tree's files; ``strict`` raises on an unreadable one (for gc,
-    which must not delete the data of a pointer that merely has a typo)."""
+    which must not delete the data of a pointer that merely has a typo).
+
+    ``all_worktrees`` reads every work tree of the repository: they share the
+    cache, so gc must keep what any of them uses, committed or not.
+    """
     refs: list[Ref] = []
     globs = [glob if glob.startswith("*") else "*" + glob for glob, _ in SOURCES]
-    for rel in git.work_tree_files(repo.root, globs):
-        if _wanted(rel):
-            text = (repo.root / rel).read_text(encoding="utf-8", errors="replace")
-            refs.extend(_parse(text, rel, None if strict else repo.notices))
+    roots = git.worktrees(repo.root) if all_worktrees else [repo.root]
+    for root in roots:
+        for rel in git.work_tree_files(root, globs):
+            if _wanted(rel):
+                text = (root / rel).read_text(encoding="utf-8", errors="replace")
+                refs.extend(_parse(text, rel, None if strict else repo.notices))
     return refs
 
 

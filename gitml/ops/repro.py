@@ -262,8 +262,7 @@ class _Executor:
             self._done(StageOutcome(name, "skipped", (), found.env_changes), f"up to date{note}")
             return None
         why = "; ".join(r.text for r in reasons)
-        cacheable = self.opts.run_cache and name not in self.forced and not stage.always_changed
-        if cacheable and self._restore(stage, found):
+        if self._cacheable(stage, found) and self._restore(stage, found):
             self._done(
                 StageOutcome(name, "restored", reasons), f"restored from the run cache ({why})"
             )
@@ -291,6 +290,22 @@ class _Executor:
             )
         self.result.outcomes.append(StageOutcome(name, "running", reasons, found.env_changes))
         return future, found
+
+    def _cacheable(self, stage: Stage, found: Check) -> bool:
+        """Whether the run cache may stand in for running ``stage`` now.
+
+        Not for forced or always_changed stages, not for stages with
+        ``persist`` outputs (restoring would drop what they gained since),
+        and not when --strict-env reruns for a changed environment (the
+        cached result came from the old one).
+        """
+        return (
+            self.opts.run_cache
+            and stage.name not in self.forced
+            and not stage.always_changed
+            and not any(o.persist for o in stage.outs)
+            and not (self.opts.strict_env and found.env_changes)
+        )
 
     def _done(self, outcome: StageOutcome, text: str) -> None:
         self.result.outcomes.append(outcome)

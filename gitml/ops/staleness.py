@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gitml.core import envinfo
+from gitml.core.dag import producers_of
 from gitml.core.lockfile import LockEntry, Record
 from gitml.core.params import MISSING, get_dotted, plain, read_params_file, set_dotted
 from gitml.core.repo import Repo
@@ -144,10 +145,11 @@ def _dep_reasons(
 ) -> list[Reason]:
     reasons = []
     before = {d.path: d for d in entry.deps}
+    outs = sorted(producer) if rebuilt else []
     for dep in stage.deps:
-        maker = producer.get(dep)
-        if maker is not None and maker in rebuilt:
-            reasons.append(Reason("upstream", f"dep {dep} will be rebuilt by stage {maker}"))
+        makers = [producer[o] for o in producers_of(dep, outs) if producer[o] in rebuilt]
+        if makers:
+            reasons.append(Reason("upstream", f"dep {dep} will be rebuilt by stage {makers[0]}"))
             continue
         now = inspector.record(dep)
         old = before.get(dep)

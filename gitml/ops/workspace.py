@@ -66,10 +66,7 @@ def _select(repo: Repo, artifacts: Sequence[str], paths: Sequence[str]) -> list[
             continue
         inside = [a for a in artifacts if a.startswith(rel + "/")]
         if not inside:
-            raise GitmlError(
-                f"{user_path}: not tracked by gitml (no {rel}{SUFFIX})",
-                f"run `gitml add {user_path}` to track it",
-            )
+            raise _not_tracked(repo, user_path, rel)
         chosen.update(dict.fromkeys(inside))
     return list(chosen)
 
@@ -78,6 +75,21 @@ def artifacts_inside(repo: Repo, rel: str) -> list[str]:
     """Tracked artifacts below the folder ``rel``."""
     prefix = "" if rel in ("", ".") else rel + "/"
     return [pointers.artifact_of(p) for p in all_pointer_files(repo) if p.startswith(prefix)]
+
+
+def _not_tracked(repo: Repo, user_path: str, rel: str) -> GitmlError:
+    from gitml.core import lockfile
+
+    for name, entry in lockfile.load(repo.root).items():
+        if any(o.path == rel or rel.startswith(o.path + "/") for o in entry.outs):
+            return GitmlError(
+                f"{user_path}: is an output of stage {name}, tracked by stages.lock",
+                "`gitml status` shows whether the stage is stale; `gitml repro` recreates it",
+            )
+    return GitmlError(
+        f"{user_path}: not tracked by gitml (no {rel}{SUFFIX})",
+        f"run `gitml add {user_path}` to track it",
+    )
 
 
 def enclosing_artifact(repo: Repo, rel: str) -> str | None:

@@ -229,4 +229,4 @@ def test_the_tour_runs(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1000 data/raw/numbers.txt" in proc.stdout
     assert "stale (param train.scale changed from 2 to 3)" in proc.stdout
-    assert proc.stdout.rstrip().endswith("0 stage(s) ran or restored, 1 skipped")
+    assert proc.stdout.rstrip().endswith("stages: 1 up to date")

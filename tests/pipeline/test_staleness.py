@@ -80,7 +80,7 @@ def test_noop_repro_runs_nothing(pipe: Pipe) -> None:
     lock = pipe.lock_bytes()
     for _ in range(2):
         result = pipe.ok("repro")
-        assert result.out == "0 stage(s) ran or restored, 1 skipped\n"
+        assert result.out == "stages: 1 up to date\n"
         assert result.err == ""
     assert pipe.lines("runs.log") == ["train"]
     assert pipe.lock_bytes() == lock
