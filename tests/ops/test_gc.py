@@ -125,3 +125,26 @@ def test_an_unreadable_pointer_in_history_is_skipped_with_a_notice(
     tmp_repo.commit("fixed")
     gc(repo, all_commits=True)
     assert any("skipped unreadable old.gitml" in n for n in repo.notices)
+
+
+def test_keeps_what_other_worktrees_use(tmp_repo, repo: Repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Work trees share the cache: data added (not even committed) in one must survive gc in
+    # another, and the other way round.
+    tmp_repo.gen({"model.pt": "main data"})
+    add(repo, ["model.pt"])
+    tmp_repo.commit("main")
+    wt_root = tmp_path / "wt"
+    tmp_repo.git("worktree", "add", "-q", "-b", "exp", str(wt_root))
+    (wt_root / "model.pt").write_text("experiment data")
+    wt = Repo.find(wt_root)
+    try:
+        add(wt, ["model.pt"])
+        assert gc(repo).removed == []
+        assert _present(repo, "main data", "experiment data") == [True, True]
+        (tmp_repo.root / "model.pt").write_text("newer main data")
+        add(repo, ["model.pt"])  # "main data" is now referenced by HEAD only
+        result = gc(wt)
+        assert result.removed == [_oid("main data")]
+        assert _present(repo, "newer main data", "experiment data") == [True, True]
+    finally:
+        wt.close()
