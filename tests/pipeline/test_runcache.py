@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from .helpers import Pipe
 
 # Random bytes: a restored output equal to the first run's can only come from the cache.
@@ -97,3 +99,44 @@ def test_run_cache_key_includes_the_command(pipe: Pipe) -> None:
     pipe.stages(RANDOM.replace("echo train", "echo train2"))
     pipe.ok("repro")
     assert pipe.lines("runs.log") == ["train", "train2"]
+
+
+def fake_package_env(pipe: Pipe) -> dict[str, str]:
+    """An environment where one more key package (xgboost 9.9) appears installed."""
+    site = pipe.root.parent / "fake-site"
+    meta = site / "xgboost-9.9.dist-info"
+    meta.mkdir(parents=True, exist_ok=True)
+    (meta / "METADATA").write_text("Metadata-Version: 2.1\nName: xgboost\nVersion: 9.9\n")
+    return {"PYTHONPATH": str(site)}
+
+
+def test_a_real_environment_change_is_recorded(pipe: Pipe) -> None:
+    set_lr(pipe, 0.1)
+    pipe.stages(RANDOM)
+    pipe.commit()
+    pipe.ok("repro")
+    env = fake_package_env(pipe)
+    explain = pipe.ok("repro", "--explain", env=env).err
+    assert "up to date (environment changed: xgboost absent -> 9.9)" in explain
+    pipe.ok("repro", "--strict-env", env=env)
+    assert pipe.lines("runs.log") == ["train", "train"]
+    assert pipe.lock()["train"]["env"]["packages"]["xgboost"] == "9.9"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug in core/runcache.py + ops/repro.py: run-cache entries do not record the"
+    " environment, so --strict-env restores outputs computed in another environment and"
+    " stages.lock then claims they were made in the current one",
+)
+def test_strict_env_does_not_restore_results_of_another_environment(pipe: Pipe) -> None:
+    set_lr(pipe, 0.1)
+    pipe.stages(RANDOM)
+    pipe.commit()
+    pipe.ok("repro")  # lr 0.1 computed without xgboost
+    env = fake_package_env(pipe)
+    set_lr(pipe, 0.2)
+    pipe.ok("repro", "--strict-env", env=env)
+    set_lr(pipe, 0.1)
+    pipe.ok("repro", "--strict-env", env=env)
+    assert pipe.lines("runs.log") == ["train", "train", "train"]
