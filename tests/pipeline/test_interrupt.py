@@ -112,3 +112,35 @@ def test_kill_9_then_repro_again(hanging: Pipe) -> None:
     assert set(hanging.lock()) == {"quick"}
     assert hanging.read("out.txt") == "partial"
     finish_and_check(hanging)
+
+
+def test_sigint_with_parallel_stages_ends_every_group(pipe: Pipe) -> None:
+    scripts = {
+        f"slow_{n}.py": SLOW.replace("out.txt", f"out_{n}.txt").replace("slow.pid", f"{n}.pid")
+        for n in ("a", "b")
+    }
+    pipe.gen({**scripts, ".gitignore": "/hang\n/*.pid\n"})
+    pipe.stages(
+        """
+        stages:
+          a:
+            cmd: python slow_a.py
+            outs: [out_a.txt]
+          b:
+            cmd: python slow_b.py
+            outs: [out_b.txt]
+        """
+    )
+    pipe.commit()
+    pipe.gen({"hang": ""})
+    proc = pipe.popen("repro", "-j", "2")
+    pids = []
+    for n in ("a", "b"):
+        pid, pgid, child = (int(x) for x in pipe.wait_for(f"{n}.pid").split())
+        pipe.reap_group(pgid)
+        pids += [pid, child]
+    proc.send_signal(signal.SIGINT)
+    _, err = pipe.output(proc)
+    assert proc.returncode == 130, err
+    assert wait_until(lambda: not any(alive(p) for p in pids))
+    assert not pipe.exists("stages.lock")
