@@ -18,11 +18,10 @@ from gitml.core.repo import Repo
 @contextmanager
 def open_repo(out: Out) -> Iterator[Repo]:
     repo = Repo.find()
+    repo.on_notice = out.notice  # printed as they happen (e.g. waiting for the lock)
     try:
         yield repo
     finally:
-        for notice in repo.notices:
-            out.notice(notice)
         repo.close()
 
 

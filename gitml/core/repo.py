@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +25,14 @@ class Repo:
     common_dir: Path
     cwd: Path
     notices: list[str] = field(default_factory=list)
+    # Where notices go as they happen (the CLI prints them); else kept in ``notices``.
+    on_notice: Callable[[str], None] | None = None
+
+    def notice(self, text: str) -> None:
+        if self.on_notice is not None:
+            self.on_notice(text)
+        else:
+            self.notices.append(text)
 
     @classmethod
     def find(cls, start: Path | None = None, *, require_init: bool = True) -> Repo:
@@ -55,7 +64,7 @@ class Repo:
 
     @cached_property
     def state(self) -> StateIndex:
-        return StateIndex(self.data_dir / "state", on_event=self.notices.append)
+        return StateIndex(self.data_dir / "state", on_event=self.notice)
 
     @property
     def tmp_dir(self) -> Path:
@@ -69,7 +78,7 @@ class Repo:
             self.tmp_dir / "lock",
             wait=self.config.lock_wait,
             command=command,
-            on_event=self.notices.append,
+            on_event=self.notice,
         )
 
     def rel(self, path: Path) -> str:

@@ -60,7 +60,7 @@ def checkout(
     with repo.lock("gitml checkout"):
         missing = [p for p in ptrs if p.rel in outputs and not in_cache(repo, p)]
         for ptr in missing:
-            repo.notices.append(
+            repo.notice(
                 f"skipped stage output {ptr.rel}: not in the cache (run `gitml repro` or pull)"
             )
         ready = [p for p in ptrs if p not in missing]

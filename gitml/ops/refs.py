@@ -57,7 +57,7 @@ def _wanted(path: str) -> bool:
     return any(fnmatch.fnmatchcase(name, glob) for glob, _ in SOURCES)
 
 
-def _parse(text: str, path: str, notices: list[str] | None) -> list[Ref]:
+def _parse(text: str, path: str, notice: Callable[[str], None] | None) -> list[Ref]:
     """The refs in a file; an unreadable one is skipped with a notice, or raised without."""
     name = PurePosixPath(path).name
     for glob, parser in SOURCES:
@@ -65,9 +65,9 @@ def _parse(text: str, path: str, notices: list[str] | None) -> list[Ref]:
             try:
                 return parser(text, path)
             except GitmlError as exc:
-                if notices is None:
+                if notice is None:
                     raise
-                notices.append(f"skipped unreadable {path}: {exc}")
+                notice(f"skipped unreadable {path}: {exc}")
                 return []
     return []
 
@@ -86,14 +86,14 @@ def workspace_refs(repo: Repo, *, strict: bool = False, all_worktrees: bool = Fa
         for rel in git.work_tree_files(root, globs):
             if _wanted(rel):
                 text = (root / rel).read_text(encoding="utf-8", errors="replace")
-                refs.extend(_parse(text, rel, None if strict else repo.notices))
+                refs.extend(_parse(text, rel, None if strict else repo.notice))
     return refs
 
 
 def history_refs(repo: Repo, commits: Iterable[bytes]) -> list[Ref]:
     refs: list[Ref] = []
     for _commit, path, blob in git.files_at_revisions(repo.root, commits, _wanted):
-        refs.extend(_parse(blob.decode("utf-8", errors="replace"), path, repo.notices))
+        refs.extend(_parse(blob.decode("utf-8", errors="replace"), path, repo.notice))
     return refs
 
 

@@ -97,11 +97,6 @@ def test_many_repros_at_once_keep_the_lock_valid(pipe: Pipe) -> None:
     assert pipe.ok("repro", "--dry").out.count("(up to date)") == 6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in cli/data.py open_repo: repo notices are printed when the command ends,"
-    " so 'waiting for the repository lock' appears only after the wait is over",
-)
 def test_waiting_is_announced_while_waiting(holding: Pipe) -> None:
     holding.gen({"hold": ""})
     first = holding.popen("repro")
