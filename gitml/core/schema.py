@@ -33,18 +33,7 @@ def schema_path(name: str) -> Path:
 
 @cache
 def load_schema(name: str) -> dict[str, Any]:
-    """A schema by name; a definition ``{"$embed": "other"}`` is replaced by schema ``other``.
-
-    That is how ``stages`` includes the ``tune`` block's own schema.
-    """
     data: dict[str, Any] = json.loads(schema_path(name).read_text())
-    for key, definition in data.get("definitions", {}).items():
-        embed = definition.get("$embed") if isinstance(definition, dict) else None
-        if embed and schema_path(embed).is_file():
-            inner = {k: v for k, v in load_schema(embed).items() if k not in ("$schema", "$id")}
-            data["definitions"][key] = inner
-        elif embed:
-            data["definitions"][key] = {k: v for k, v in definition.items() if k != "$embed"}
     return data
 
 
@@ -96,7 +85,7 @@ def generate_validators(folder: Path, names: Sequence[str]) -> list[Path]:
     return written
 
 
-SCHEMAS = ("pointer", "config", "stages", "lock")
+SCHEMAS = ("pointer", "config", "stages", "lock", "tune")
 
 
 if __name__ == "__main__":

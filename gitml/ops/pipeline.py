@@ -96,6 +96,13 @@ def _tune_specs(definition: PipelineDef) -> dict[str, Any]:
     return specs
 
 
+def tune_request(repo: Repo, stage_name: str, options: Any = None) -> Any:
+    """The tuner's request (``gitml.ops.tune.TuneRequest``) for a tuning stage."""
+    from gitml.ops.tune_stage import request_for_stage
+
+    return request_for_stage(repo, require_pipeline(repo), stage_name, options)
+
+
 def require_pipeline(repo: Repo) -> Pipeline:
     pipeline = load_pipeline(repo)
     if pipeline is None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from gitml.core import envinfo
+from gitml.core.atomic import write_text
 from gitml.core.dag import producers_of
 from gitml.core.lockfile import LockEntry, Record
 from gitml.core.params import MISSING, get_dotted, plain, read_params_file, set_dotted
@@ -93,6 +96,21 @@ def nested_params(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
         for key, value in keys.items():
             set_dotted(out, key, value)
     return out
+
+
+def stage_env(repo: Repo, stage: Stage, found: Check) -> dict[str, str]:
+    """The environment a stage's command runs in (see :mod:`gitml.api`)."""
+    folder = repo.tmp_dir / "params"
+    folder.mkdir(parents=True, exist_ok=True)
+    params_path = folder / f"{stage.name}.json"
+    write_text(params_path, json.dumps(nested_params(found.params), indent=1))
+    env = dict(os.environ)
+    env.update(
+        GITML_STAGE=stage.name,
+        GITML_PARAMS_FILE=str(params_path),
+        GITML_ROOT=str(repo.root),
+    )
+    return env
 
 
 def check(

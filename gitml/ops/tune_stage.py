@@ -32,7 +32,7 @@ def spec_key(spec: Any) -> str:
     return str(spec_digest(spec))
 
 
-def run_tune_stage(
+def build_request(
     repo: Repo,
     stage: Stage,
     spec: Any,
@@ -40,10 +40,10 @@ def run_tune_stage(
     env: dict[str, str],
     options: Any,
     emit: Callable[[str], None],
-) -> CommandResult:
-    from gitml.ops.tune import TuneOptions, TuneRequest, run_tuning
+) -> Any:
+    """The tuner's request for ``stage`` as the work tree stands (``found``)."""
+    from gitml.ops.tune import TuneOptions, TuneRequest
 
-    opts = options if isinstance(options, TuneOptions) else TuneOptions()
     outs = [o.path for o in stage.outs]
     best = next(p for p in outs if p.endswith((".yaml", ".yml")))
     table = next((p for p in outs if p.endswith(".parquet")), None)
@@ -58,8 +58,38 @@ def run_tune_stage(
         best_params_out=repo.root / best,
         trials_table_out=repo.root / table if table else None,
         on_event=emit,
-        **opts.request_fields(),
     )
+    return options.apply(request) if isinstance(options, TuneOptions) else request
+
+
+def request_for_stage(repo: Repo, pipeline: Any, name: str, options: Any = None) -> Any:
+    """``gitml tune``'s way in: the request for a named tuning stage, nothing run."""
+    from gitml.ops.staleness import Inspector, check, stage_env
+
+    [name] = pipeline.resolve([name])
+    spec = pipeline.tune_specs.get(name)
+    if spec is None:
+        raise GitmlError(
+            f"stage {name} has no tune block", "add `tune:` to it in stages.yaml (docs/tuning.md)"
+        )
+    stage = pipeline.stages[name]
+    found = check(Inspector(repo), stage, None)
+    emit = getattr(options, "on_event", None) or repo.notice
+    return build_request(repo, stage, spec, found, stage_env(repo, stage, found), options, emit)
+
+
+def run_tune_stage(
+    repo: Repo,
+    stage: Stage,
+    spec: Any,
+    found: Check,
+    env: dict[str, str],
+    options: Any,
+    emit: Callable[[str], None],
+) -> CommandResult:
+    from gitml.ops.tune import run_tuning
+
+    request = build_request(repo, stage, spec, found, env, options, emit)
     try:
         outcome = run_tuning(repo, request)
     except GitmlError as exc:

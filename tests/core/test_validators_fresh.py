@@ -35,6 +35,10 @@ def test_generated_and_compiled_validators_agree(name: str) -> None:
         "config": [{"cache": {"type": ["copy"]}}, {"cache": {"type": "nope"}}],
         "stages": [{"stages": {"a": {"cmd": "true"}}}, {"stages": {"a": {"cm": "x"}}}],
         "lock": [{"schema": 1, "stages": {}}, {"schema": 2}],
+        "tune": [
+            {"metric": "m.json:acc", "direction": "maximize", "trials": 2, "space": {}},
+            {"metric": "m.json:acc", "trials": "many"},
+        ],
     }[name]
     for doc in samples:
         outcomes = []
