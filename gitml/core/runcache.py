@@ -12,6 +12,7 @@ from typing import Any
 from gitml.core.atomic import write_bytes
 from gitml.core.hashing import hash_bytes
 from gitml.core.lockfile import Record
+from gitml.errors import GitmlError
 
 
 def run_key(
@@ -36,15 +37,17 @@ class RunCache:
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key[2:]}.json"
 
-    def get(self, key: str) -> list[Record] | None:
+    def get(self, key: str) -> tuple[list[Record], dict[str, Any]] | None:
+        """The outputs recorded for ``key`` and the environment that made them."""
         try:
             doc = json.loads(self._path(key).read_bytes())
-            return [Record.from_dict(o, "run cache") for o in doc["outs"]]
-        except (OSError, ValueError, KeyError, TypeError):
+            outs = [Record.from_dict(o, "run cache") for o in doc["outs"]]
+            return outs, dict(doc.get("env") or {})
+        except (OSError, ValueError, KeyError, TypeError, GitmlError):
             return None
 
-    def put(self, key: str, stage: str, outs: Sequence[Record]) -> None:
+    def put(self, key: str, stage: str, outs: Sequence[Record], env: dict[str, Any]) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        doc = {"stage": stage, "outs": [o.to_dict(with_cache=True) for o in outs]}
+        doc = {"stage": stage, "outs": [o.to_dict(with_cache=True) for o in outs], "env": env}
         write_bytes(path, json.dumps(doc, indent=1).encode(), fsync=False)

@@ -9,15 +9,12 @@ across threads. The lock file is updated after each successful stage.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitml.core import lockfile
-from gitml.core.atomic import write_text
+from gitml.core import envinfo, lockfile
 from gitml.core.lockfile import LockEntry
 from gitml.core.repo import Repo
 from gitml.core.runcache import RunCache, run_key
@@ -26,7 +23,7 @@ from gitml.errors import GitmlError, StageFailed
 from gitml.ops import outputs
 from gitml.ops.pipeline import Pipeline, require_pipeline
 from gitml.ops.runner import CommandResult, Output, run_commands, stop_all
-from gitml.ops.staleness import Check, Inspector, Reason, check, nested_params
+from gitml.ops.staleness import Check, Inspector, Reason, check, stage_env
 
 Event = Callable[[str], None]
 
@@ -53,6 +50,7 @@ class StageOutcome:
     env_changes: tuple[str, ...] = ()
     seconds: float = 0.0
     exit_code: int | None = None
+    error: str | None = None  # why a stage failed, when its command did not
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +60,7 @@ class StageOutcome:
             "env_changes": list(self.env_changes),
             "seconds": round(self.seconds, 3),
             "exit_code": self.exit_code,
+            "error": self.error,
         }
 
 
@@ -198,6 +197,10 @@ class _Executor:
                         stopping = True
         except BaseException:
             stop_all()
+            if self.pipeline.tune_specs:
+                from gitml.ops.tune import stop_all as stop_tuning
+
+                stop_tuning()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
@@ -206,8 +209,9 @@ class _Executor:
         failed = self.result.failed
         if failed and not self.opts.keep_going:
             first = failed[0]
+            why = first.error or f"failed with exit code {first.exit_code}"
             raise StageFailed(
-                f"stage {first.name} failed with exit code {first.exit_code}",
+                f"stage {first.name} {why}",
                 "fix the command and run `gitml repro` again; stages.lock was not changed for it",
             )
         return self.result
@@ -271,7 +275,7 @@ class _Executor:
         self.emit(
             f"stage {name}: running ({why})" if self.opts.explain else f"stage {name}: running"
         )
-        env = self._env(stage, found)
+        env = stage_env(self.repo, stage, found)
         if name in self.pipeline.tune_specs:
             from gitml.ops.tune_stage import run_tune_stage
 
@@ -312,23 +316,14 @@ class _Executor:
         if outcome.action != "skipped" or self.opts.explain:
             self.emit(f"stage {outcome.name}: {text}")
 
-    def _env(self, stage: Stage, found: Check) -> dict[str, str]:
-        folder = self.repo.tmp_dir / "params"
-        folder.mkdir(parents=True, exist_ok=True)
-        params_path = folder / f"{stage.name}.json"
-        write_text(params_path, json.dumps(nested_params(found.params), indent=1))
-        env = dict(os.environ)
-        env.update(
-            GITML_STAGE=stage.name,
-            GITML_PARAMS_FILE=str(params_path),
-            GITML_ROOT=str(self.repo.root),
-        )
-        return env
-
     def _restore(self, stage: Stage, found: Check) -> bool:
-        key = self._key(stage, found)
-        records = self.runs.get(key)
-        if records is None or not outputs.restore(self.repo, stage, records):
+        entry = self.runs.get(self._key(stage, found))
+        if entry is None:
+            return False
+        records, env = entry
+        if self.opts.strict_env and envinfo.differences(env, envinfo.fingerprint()):
+            return False  # computed in another environment
+        if not outputs.restore(self.repo, stage, records):
             return False
         self._write_lock(stage, found, records)
         return True
@@ -353,11 +348,12 @@ class _Executor:
         try:
             records = outputs.collect(self.repo, stage)
         except GitmlError as exc:
-            self.result.outcomes.append(StageOutcome(name, "failed", reasons, (), seconds, 1))
+            failed = StageOutcome(name, "failed", reasons, (), seconds, 0, exc.message)
+            self.result.outcomes.append(failed)
             self.emit(f"stage {name}: {exc}")
             return False
         self._write_lock(stage, found, records, res.extra)
-        self.runs.put(self._key(stage, found), name, records)
+        self.runs.put(self._key(stage, found), name, records, envinfo.fingerprint())
         self.result.outcomes.append(
             StageOutcome(name, "ran", reasons, found.env_changes, seconds, 0)
         )
@@ -371,8 +367,6 @@ class _Executor:
         records: Sequence[lockfile.Record],
         tune: dict[str, Any] | None = None,
     ) -> None:
-        from gitml.core import envinfo
-
         tune_key = _tune_key(self.pipeline, stage.name)
         if tune is None and tune_key is not None:  # restored: keep what the study recorded
             previous = self.entries.get(stage.name)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from gitml.core.hashing import hash_bytes
 
 from .helpers import Pipe
@@ -141,11 +139,6 @@ def test_output_committed_to_git_is_refused(pipe: Pipe) -> None:
     assert pipe.read("made.txt") == "old\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in ops/repro.py: a command that exits 0 but does not create its output is"
-    " reported as 'failed with exit code 1'",
-)
 def test_missing_output_error_does_not_invent_an_exit_code(pipe: Pipe) -> None:
     pipe.stages(
         """

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
 from .helpers import Pipe
 
 # Random bytes: a restored output equal to the first run's can only come from the cache.
@@ -123,12 +121,6 @@ def test_a_real_environment_change_is_recorded(pipe: Pipe) -> None:
     assert pipe.lock()["train"]["env"]["packages"]["xgboost"] == "9.9"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in core/runcache.py + ops/repro.py: run-cache entries do not record the"
-    " environment, so --strict-env restores outputs computed in another environment and"
-    " stages.lock then claims they were made in the current one",
-)
 def test_strict_env_does_not_restore_results_of_another_environment(pipe: Pipe) -> None:
     set_lr(pipe, 0.1)
     pipe.stages(RANDOM)
