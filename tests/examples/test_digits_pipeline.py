@@ -10,14 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 pytest.importorskip("torch")
 
 pytestmark = [pytest.mark.slow, pytest.mark.torch]
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "digits"
-STAGES = ["prepare", "train", "evaluate@val", "evaluate@test"]
+STAGES = ["prepare", "tune", "train", "evaluate@val", "evaluate@test"]
 RESULTS = [
+    "tuning/best_params.yaml",
     "models/model.pt",
     "metrics/train.json",
     "metrics/val.json",
@@ -52,6 +54,13 @@ def test_digits_pipeline(tmp_repo: Any) -> None:
         else:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, dest)
+    # a small search keeps the test short: 3 trials of 3 epochs
+    params = root / "params.yaml"
+    text = params.read_text()
+    assert "  trials: 12" in text and "  epochs: 12" in text
+    params.write_text(
+        text.replace("  trials: 12", "  trials: 3").replace("  epochs: 12", "  epochs: 3")
+    )
     gitml(tmp_repo, "add", "data/digits.csv.gz")
     tmp_repo.commit("digits")
 
@@ -65,14 +74,23 @@ def test_digits_pipeline(tmp_repo: Any) -> None:
     assert metrics["metrics/val.json"]["accuracy"] > 0.85, metrics
     assert set(tmp_repo.git("status", "--porcelain").split()) >= {"stages.lock"}
 
-    # a train param changed: prepare is skipped, train and evaluate run
-    params = root / "params.yaml"
+    assert set(yaml.safe_load((root / "tuning/best_params.yaml").read_text())["train"]) == {
+        "model",
+        "lr",
+        "hidden",
+        "optimizer",
+    }
+    tune = json.loads(gitml(tmp_repo, "tune", "show", "tune", "--json").out)
+    assert tune["complete"] + tune["pruned"] == 3, tune
+
+    # a train param the search does not read: prepare and tune skipped, train and evaluate run
     original = params.read_text()
-    assert "  lr: 0.001\n" in original
-    params.write_text(original.replace("  lr: 0.001\n", "  lr: 0.002\n"))
+    assert "  epochs: 30\n" in original
+    params.write_text(original.replace("  epochs: 30\n", "  epochs: 31\n"))
     explain = gitml(tmp_repo, "repro", "--explain", "-j", "2").err.splitlines()
     assert "gitml: stage prepare: up to date" in explain, explain
-    assert "gitml: stage train: running (param train.lr changed from 0.001 to 0.002)" in explain
+    assert "gitml: stage tune: up to date" in explain, explain
+    assert "gitml: stage train: running (param train.epochs changed from 30 to 31)" in explain
     for split in ("val", "test"):
         running = f"gitml: stage evaluate@{split}: running (dep models/model.pt changed from"
         assert any(line.startswith(running) for line in explain), explain

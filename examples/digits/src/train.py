@@ -47,6 +47,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help="write DIR/model.pt and DIR/metrics.json")
     parser.add_argument("--model", type=Path, help="checkpoint path (default models/model.pt)")
     parser.add_argument("--metrics", type=Path, help="metrics path (default metrics/train.json)")
+    parser.add_argument("--epochs", type=int, help="override train.epochs (tuning trials)")
     args = parser.parse_args(argv)
     if args.out is not None and (args.model or args.metrics):
         parser.error("--out replaces --model and --metrics; give one or the other")
@@ -78,7 +79,9 @@ def read_overrides(path: Path | None) -> dict[str, Any]:
 
 
 def train_config(args: argparse.Namespace) -> dict[str, Any]:
-    config = {**api.params()["train"], **read_overrides(args.params)}
+    config = {**api.params().get("train", {}), **read_overrides(args.params)}
+    if args.epochs is not None:
+        config["epochs"] = args.epochs
     missing = [key for key in KEYS if key not in config]
     if missing:
         raise SystemExit(f"params.yaml: missing train.{', train.'.join(missing)}")
