@@ -6,9 +6,7 @@ import importlib
 import os
 import signal
 import sys
-import tempfile
 import time
-import traceback
 from typing import Any
 
 import click
@@ -62,6 +60,9 @@ def cli() -> None:
 
 
 def _crash_log() -> str:
+    import tempfile
+    import traceback
+
     fd, path = tempfile.mkstemp(prefix="gitml-crash-", suffix=".log")
     with os.fdopen(fd, "w") as f:
         f.write(f"gitml {__version__} {time.strftime('%Y-%m-%dT%H:%M:%S')}\n")

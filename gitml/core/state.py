@@ -14,7 +14,9 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # A write after hashing can carry an mtime up to one clock tick in the past.
 RACY_NS = 25_000_000
@@ -64,6 +66,10 @@ class StateIndex:
             " mtime_ns INTEGER NOT NULL, checked_ns INTEGER NOT NULL, hash TEXT NOT NULL)"
         )
         db.execute("CREATE TABLE IF NOT EXISTS complete (manifest TEXT PRIMARY KEY)")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS trees (path TEXT PRIMARY KEY, listing TEXT NOT NULL,"
+            " oid TEXT NOT NULL, trusted INTEGER NOT NULL, entries BLOB NOT NULL)"
+        )
         db.execute("SELECT count(*) FROM state").fetchone()
 
     def close(self) -> None:
@@ -110,6 +116,22 @@ class StateIndex:
             self._db.execute("BEGIN")
             self._db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?, ?, ?)", rows)
 
+    # -- folder snapshots: the last listing of a tracked folder and its hashes --
+
+    def tree_get(self, path: str) -> TreeSnapshot | None:
+        row = self._db.execute(
+            "SELECT listing, oid, trusted, entries FROM trees WHERE path = ?", (path,)
+        ).fetchone()
+        if row is None:
+            return None
+        return TreeSnapshot(row[0], row[1], bool(row[2]), row[3])
+
+    def tree_put(self, path: str, snapshot: TreeSnapshot) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO trees VALUES (?, ?, ?, ?, ?)",
+            (path, snapshot.listing, snapshot.oid, int(snapshot.trusted), snapshot.entries),
+        )
+
     # -- manifests whose every object is known to be in the cache -------------
 
     def is_complete(self, manifest: str) -> bool:
@@ -121,3 +143,23 @@ class StateIndex:
 
     def forget_complete(self) -> None:
         self._db.execute("DELETE FROM complete")
+
+
+@dataclass(frozen=True, slots=True)
+class TreeSnapshot:
+    """What a folder looked like when last hashed.
+
+    ``listing`` hashes every file's (path, inode, size, mtime, exec): when a
+    new scan gives the same listing and no entry was racy (``trusted``), the
+    folder's manifest hash is ``oid`` without looking at a single file.
+    ``entries`` (JSON ``[[path, ino, size, mtime_ns, oid, trusted], ...]``)
+    lets a scan with a few changed files reuse the others' hashes.
+    """
+
+    listing: str
+    oid: str
+    trusted: bool
+    entries: bytes
+
+    def entry_map(self) -> dict[str, list[Any]]:
+        return {e[0]: e for e in json.loads(self.entries)}

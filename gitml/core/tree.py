@@ -7,11 +7,13 @@ The hot path of ``add`` and ``status``: one ``scandir`` per folder, one
 
 from __future__ import annotations
 
+import json
 import os
 import stat as st
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 
 from gitml.core.atomic import is_temp
@@ -20,7 +22,7 @@ from gitml.core.manifest import Entry, Manifest
 from gitml.core.odb import LocalCache
 from gitml.core.parallel import parallel_chunks
 from gitml.core.paths import check_link_target
-from gitml.core.state import StateIndex, StatKey
+from gitml.core.state import RACY_NS, StateIndex, StatKey, TreeSnapshot
 from gitml.errors import BadPath, GitmlError
 
 Progress = Callable[[int, int], None]  # (done units, total units)
@@ -56,7 +58,7 @@ def scan(folder: Path, root: Path, allowed_links: tuple[Path, ...] = ()) -> list
         with os.scandir(current) as it:
             for entry in it:
                 name = entry.name
-                if is_temp(name):
+                if name[0] == "." and is_temp(name):
                     continue
                 rel = prefix + name
                 if entry.is_symlink():
@@ -77,8 +79,14 @@ def scan(folder: Path, root: Path, allowed_links: tuple[Path, ...] = ()) -> list
                         rel, entry.path, s.st_ino, s.st_size, s.st_mtime_ns, bool(s.st_mode & 0o100)
                     )
                 )
-    out.sort(key=lambda f: f.rel)
+    out.sort(key=attrgetter("rel"))
     return out
+
+
+def listing_digest(files: list[FileStat]) -> str:
+    """A hash of the folder's listing: every file's path, inode, size, mtime and exec bit."""
+    text = "\n".join(f"{f.rel}\0{f.ino}\0{f.size}\0{f.mtime_ns}\0{f.executable:d}" for f in files)
+    return hash_bytes(text.encode("utf-8", errors="surrogateescape"))
 
 
 def _changed(f: FileStat) -> GitmlError:
@@ -161,11 +169,70 @@ class Hasher:
             os.close(fd)
         return oid, self._store_missing(f, oid)
 
+    def store_all(self, files: list[FileStat], oids: list[str]) -> None:
+        """Make sure the cache holds every one of ``files`` (hashes known)."""
+        assert self.cache is not None
+        pairs = list(zip(files, oids, strict=True))
+
+        def work(chunk: list[tuple[FileStat, str]]) -> int:
+            return sum(self._store_missing(f, oid) for f, oid in chunk)
+
+        for stored in parallel_chunks(work, pairs):
+            self.stored += stored
+
     def _store_missing(self, f: FileStat, oid: str) -> bool:
         if self.cache is None or self.cache.exists(oid):
             return False
         self.cache.put_file(f.path, oid)
         return True
+
+    def tree(
+        self, rel: str, files: list[FileStat], *, want_oids: bool = True
+    ) -> tuple[str, list[str]]:
+        """The manifest hash of the folder ``rel`` holding ``files``, and each file's hash.
+
+        Through the folder's snapshot in the state index: an unchanged folder
+        costs one hash of its listing; a folder with a few changed files
+        reads only those. (Storing into the cache is the caller's business:
+        see ``gitml.ops.record``.)
+        """
+        listing = listing_digest(files)
+        snap = self.state.tree_get(rel)
+        if snap is not None and snap.listing == listing and snap.trusted:
+            if not want_oids:
+                return snap.oid, []
+            entries = snap.entry_map()
+            return snap.oid, [entries[f.rel][4] for f in files]
+        known = snap.entry_map() if snap is not None else {}
+        oids: list[str] = [""] * len(files)
+        todo: list[int] = []
+        for i, f in enumerate(files):
+            e = known.get(f.rel)
+            if e is not None and e[5] and (e[1], e[2], e[3]) == (f.ino, f.size, f.mtime_ns):
+                oids[i] = e[4]
+            else:
+                todo.append(i)
+        t0 = time.time_ns()  # every hash below was read after this moment
+        for i, oid in zip(todo, self.hash_files([files[i] for i in todo]), strict=True):
+            oids[i] = oid
+        fresh = set(todo)
+        rows = [
+            [f.rel, f.ino, f.size, f.mtime_ns, oid, i not in fresh or f.mtime_ns + RACY_NS < t0]
+            for i, (f, oid) in enumerate(zip(files, oids, strict=True))
+        ]
+        manifest = self.manifest_of(files, oids)
+        oid = manifest.oid()
+        blob = json.dumps(rows, separators=(",", ":")).encode()
+        self.state.tree_put(rel, TreeSnapshot(listing, oid, all(r[5] for r in rows), blob))
+        return oid, oids
+
+    @staticmethod
+    def manifest_of(files: list[FileStat], oids: list[str]) -> Manifest:
+        return Manifest(
+            tuple(
+                Entry(f.rel, oid, f.size, f.executable) for f, oid in zip(files, oids, strict=True)
+            )
+        )
 
     def manifest(self, files: list[FileStat]) -> Manifest:
         oids = self.hash_files(files)

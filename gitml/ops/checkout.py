@@ -105,7 +105,8 @@ def _plan(repo: Repo, ptr: Pointer, hasher: Hasher) -> _Plan:
         files = scan(path, repo.root, (repo.cache.root,))
     else:
         files = [stat_file(path, "")]
-    current = dict(zip((f.rel for f in files), hasher.hash_files(files), strict=True))
+    oids = hasher.tree(ptr.rel, files)[1] if path.is_dir() else hasher.hash_files(files)
+    current = dict(zip((f.rel for f in files), oids, strict=True))
     # Only folder manifests record the exec bit; a changed one is restored like content.
     exec_bits = {f.rel: f.executable for f in files} if ptr.is_dir else {}
     wanted = {} if wrong_kind else manifest.by_path()

@@ -25,11 +25,16 @@ def record_files(
 ) -> tuple[Record, list[str]]:
     """Hash (and, when the hasher has a cache, store) ``files``; return the record and oids."""
     if is_dir:
-        manifest = hasher.manifest(files)
-        oid = manifest.oid()
-        if hasher.cache is not None:
-            store_manifest(repo, manifest, oid)
-        return Record(rel, oid, manifest.size, len(manifest)), [e.oid for e in manifest]
+        # Files the folder's snapshot vouches for are neither read nor stored, so
+        # unless the cache is known to hold the whole folder, fill in what it lacks.
+        oid, oids = hasher.tree(rel, files)
+        if hasher.cache is not None and not (
+            repo.state.is_complete(oid) and repo.cache.exists(oid)
+        ):
+            hasher.store_all(files, oids)
+            store_manifest(repo, Hasher.manifest_of(files, oids), oid)
+        size = sum(f.size for f in files)
+        return Record(rel, oid, size, len(files)), oids
     oid = hasher.hash_files(files)[0]
     return Record(rel, oid, files[0].size), [oid]
 

@@ -78,11 +78,11 @@ def artifact_status(repo: Repo, ptr: Pointer, hasher: Hasher) -> ArtifactStatus:
     if files is None:
         workspace = MISSING
     elif ptr.is_dir:
-        current = hasher.manifest(files)
-        workspace = UNCHANGED if current.oid() == ptr.oid else MODIFIED
+        oid, _ = hasher.tree(ptr.rel, files, want_oids=False)
+        workspace = UNCHANGED if oid == ptr.oid else MODIFIED
         if workspace == MODIFIED and repo.cache.exists(ptr.oid):
             old = Manifest.from_bytes(repo.cache.read_bytes(ptr.oid), ptr.rel)
-            changes = diff(old, current)
+            changes = diff(old, hasher.manifest(files))
     else:
         workspace = UNCHANGED if hasher.hash_files(files)[0] == ptr.oid else MODIFIED
     if workspace == UNCHANGED:
