@@ -1,0 +1,76 @@
+"""Folder snapshots in the state index (Hasher.tree)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from gitml.core.state import StateIndex
+from gitml.core.tree import Hasher, scan
+
+
+@pytest.fixture
+def folder(tmp_path: Path, backdate: Callable[..., None]) -> Path:
+    root = tmp_path / "d"
+    for i in range(30):
+        (root / f"s{i % 3}").mkdir(parents=True, exist_ok=True)
+        (root / f"s{i % 3}" / f"f{i}.txt").write_text(f"file {i}\n")
+    backdate(root)
+    return root
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Iterator[StateIndex]:
+    index = StateIndex(tmp_path / "state")
+    yield index
+    index.close()
+
+
+def tree(state: StateIndex, folder: Path) -> tuple[str, list[str], Hasher]:
+    hasher = Hasher(state)
+    oid, oids = hasher.tree("d", scan(folder, folder.parent))
+    return oid, oids, hasher
+
+
+def test_unchanged_folder_reads_nothing_and_matches_the_manifest(
+    state: StateIndex, folder: Path
+) -> None:
+    first_oid, first_oids, first = tree(state, folder)
+    assert first.hashed == 30
+    again_oid, again_oids, again = tree(state, folder)
+    assert (again_oid, again_oids, again.hashed) == (first_oid, first_oids, 0)
+    full = Hasher(StateIndex(folder.parent / "other-state")).manifest(scan(folder, folder.parent))
+    assert full.oid() == first_oid
+    assert [e.oid for e in full] == first_oids
+
+
+def test_one_changed_file_is_the_only_one_read(state: StateIndex, folder: Path) -> None:
+    old_oid, _, _ = tree(state, folder)
+    target = folder / "s1" / "f4.txt"
+    target.write_text("changed\n")
+    past = time.time_ns() - 60 * 10**9
+    os.utime(target, ns=(past, past))
+    new_oid, _, hasher = tree(state, folder)
+    assert hasher.hashed == 1
+    assert new_oid != old_oid
+
+
+def test_exec_bit_changes_the_folder_hash(state: StateIndex, folder: Path) -> None:
+    old_oid, _, _ = tree(state, folder)
+    (folder / "s0" / "f0.txt").chmod(0o755)
+    new_oid, _, hasher = tree(state, folder)
+    assert new_oid != old_oid
+    assert hasher.hashed == 0  # same content: only the listing changed
+
+
+def test_racy_files_are_not_vouched_for(state: StateIndex, folder: Path) -> None:
+    ahead = time.time_ns() + 10**9  # within the racy window however slow the test is
+    target = folder / "s2" / "f5.txt"
+    os.utime(target, ns=(ahead, ahead))
+    tree(state, folder)
+    _, _, hasher = tree(state, folder)
+    assert hasher.hashed == 1  # the racy file is read again, the others are not
