@@ -107,13 +107,13 @@ def status_cmd(
       gitml status -v data    # and which files inside folders
       gitml status --check    # exit 1 unless clean (for scripts and CI)
     """
-    from gitml.ops.repro import stage_status
     from gitml.ops.status import status
 
     out = make_out(as_json, quiet, verbose)
     with open_repo(out) as repo:
-        results = status(repo, paths, progress=out.progress("checking"))
-        stages = [] if paths else stage_status(repo)
+        details = out.verbose or out.json
+        results = status(repo, paths, progress=out.progress("checking"), details=details)
+        stages = [] if paths or not (repo.root / "stages.yaml").is_file() else _stages(repo)
     dirty = [r for r in results if not r.clean]
     stale = [s for s in stages if s.action == "would-run"]
     if out.json:
@@ -131,6 +131,12 @@ def status_cmd(
         _print_status(out, results, dirty, stale, len(stages))
     if check and (dirty or stale):
         sys.exit(1)
+
+
+def _stages(repo: Repo) -> list[Any]:
+    from gitml.ops.repro import stage_status  # the pipeline machinery only when there is one
+
+    return stage_status(repo)
 
 
 def _print_status(

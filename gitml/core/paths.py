@@ -16,6 +16,12 @@ def check_relative(rel: str, source: str) -> str:
     """
     if not rel:
         raise BadPath(f"{source}: empty path", "write a plain relative path")
+    parts = rel.split("/")
+    if "" not in parts and "." not in parts and ".." not in parts:
+        # Already normal (the common case, e.g. every manifest entry): no pathlib.
+        if rel.startswith("\\") or has_drive(rel):
+            raise BadPath(f"{source}: absolute path {rel!r}", "paths must be relative to the file")
+        return rel
     pure = PurePosixPath(rel)
     if pure.is_absolute() or rel.startswith("\\") or has_drive(rel):
         raise BadPath(f"{source}: absolute path {rel!r}", "paths must be relative to the file")

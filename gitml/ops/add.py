@@ -128,11 +128,12 @@ def add_one(
     if files is None:
         files = target_files(repo, rel)
     is_dir = (repo.root / rel).is_dir()
-    record, oids = record_files(repo, rel, files, hasher, is_dir=is_dir)
-    new = Pointer(rel, record.oid, record.size, record.files)
-    relink(repo, files, oids)
     pointer_rel = rel + SUFFIX
     old = _existing(repo, pointer_rel)
+    previous = old.oid if old is not None and old.is_dir else None
+    record, oids = record_files(repo, rel, files, hasher, is_dir=is_dir, previous=previous)
+    new = Pointer(rel, record.oid, record.size, record.files)
+    relink(repo, files, oids)
     if old is not None:
         new = Pointer(new.rel, new.oid, new.size, new.files, old.meta)
     changed = old != new or old.meta != new.meta

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from gitml.core.lockfile import Record
-from gitml.core.manifest import Manifest
+from gitml.core.manifest import Manifest, file_oids
 from gitml.core.repo import Repo
 from gitml.core.tree import FileStat, Hasher, scan, stat_file
 
@@ -21,9 +21,19 @@ def files_of(repo: Repo, rel: str) -> list[FileStat] | None:
 
 
 def record_files(
-    repo: Repo, rel: str, files: list[FileStat], hasher: Hasher, *, is_dir: bool
+    repo: Repo,
+    rel: str,
+    files: list[FileStat],
+    hasher: Hasher,
+    *,
+    is_dir: bool,
+    previous: str | None = None,
 ) -> tuple[Record, list[str]]:
-    """Hash (and, when the hasher has a cache, store) ``files``; return the record and oids."""
+    """Hash (and, when the hasher has a cache, store) ``files``; return the record and oids.
+
+    ``previous`` is the folder's last recorded manifest: when the cache holds
+    all of it, its files need no existence check.
+    """
     if is_dir:
         # Files the folder's snapshot vouches for are neither read nor stored, so
         # unless the cache is known to hold the whole folder, fill in what it lacks.
@@ -31,12 +41,21 @@ def record_files(
         if hasher.cache is not None and not (
             repo.state.is_complete(oid) and repo.cache.exists(oid)
         ):
-            hasher.store_all(files, oids)
+            present = complete_oids(repo, previous)
+            todo = [i for i, o in enumerate(oids) if o not in present]
+            hasher.store_all([files[i] for i in todo], [oids[i] for i in todo])
             store_manifest(repo, Hasher.manifest_of(files, oids), oid)
         size = sum(f.size for f in files)
         return Record(rel, oid, size, len(files)), oids
     oid = hasher.hash_files(files)[0]
     return Record(rel, oid, files[0].size), [oid]
+
+
+def complete_oids(repo: Repo, manifest: str | None) -> set[str]:
+    """The file hashes of a manifest whose every object the cache is known to hold."""
+    if manifest is None or not repo.state.is_complete(manifest) or not repo.cache.exists(manifest):
+        return set()
+    return file_oids(repo.cache.read_bytes(manifest))
 
 
 def record_path(repo: Repo, rel: str, hasher: Hasher) -> Record | None:

@@ -42,10 +42,15 @@ class ArtifactStatus:
 
 
 def status(
-    repo: Repo, paths: Sequence[str] = (), *, progress: Progress | None = None
+    repo: Repo,
+    paths: Sequence[str] = (),
+    *,
+    progress: Progress | None = None,
+    details: bool = True,
 ) -> list[ArtifactStatus]:
+    """Every tracked artifact's state; ``details`` lists the files changed in folders."""
     hasher = Hasher(repo.state, None, progress)
-    return [artifact_status(repo, p, hasher) for p in load_pointers(repo, paths)]
+    return [artifact_status(repo, p, hasher, details) for p in load_pointers(repo, paths)]
 
 
 def in_cache(repo: Repo, ptr: Pointer, manifest: Manifest | None = None) -> bool:
@@ -70,7 +75,9 @@ def current_files(repo: Repo, ptr: Pointer) -> list[FileStat] | None:
     return [stat_file(path, ptr.rel)] if os.path.isfile(path) else None
 
 
-def artifact_status(repo: Repo, ptr: Pointer, hasher: Hasher) -> ArtifactStatus:
+def artifact_status(
+    repo: Repo, ptr: Pointer, hasher: Hasher, details: bool = True
+) -> ArtifactStatus:
     kind = "dir" if ptr.is_dir else "file"
     files = current_files(repo, ptr)
     cached = in_cache(repo, ptr)
@@ -80,7 +87,7 @@ def artifact_status(repo: Repo, ptr: Pointer, hasher: Hasher) -> ArtifactStatus:
     elif ptr.is_dir:
         oid, _ = hasher.tree(ptr.rel, files, want_oids=False)
         workspace = UNCHANGED if oid == ptr.oid else MODIFIED
-        if workspace == MODIFIED and repo.cache.exists(ptr.oid):
+        if details and workspace == MODIFIED and repo.cache.exists(ptr.oid):
             old = Manifest.from_bytes(repo.cache.read_bytes(ptr.oid), ptr.rel)
             changes = diff(old, hasher.manifest(files))
     else:
