@@ -38,12 +38,6 @@ def _run(tmp_repo: Any, *args: str) -> Any:
     return tmp_repo.run(*args, env={"PATH": path, "CI": "1"})
 
 
-def _has_requests() -> bool:
-    from gitml.ops import pipeline
-
-    return hasattr(pipeline, "tune_request")
-
-
 def test_repro_then_tune_adds_trials_to_the_same_study(tmp_repo: Any, root: Path) -> None:
     _setup(tmp_repo)
     first = _run(tmp_repo, "repro")
@@ -62,13 +56,26 @@ def test_tune_show_lists_the_leaderboard(tmp_repo: Any, root: Path) -> None:
     _setup(tmp_repo)
     assert _run(tmp_repo, "repro").code == 0
     shown = _run(tmp_repo, "tune", "show", "tune", "--json")
-    if not _has_requests():  # until the pipeline builds requests by stage name
-        assert shown.code == 1 and "the pipeline is not available yet" in shown.err
-        return
     assert shown.code == 0, shown
     report = json.loads(shown.out)
     assert report["complete"] == 3 and len(report["rows"]) == 3
     assert report["rows"][0]["number"] == report["best_trial"]
+
+
+def test_a_worker_adds_trials_without_touching_outputs_or_the_lock(
+    tmp_repo: Any, root: Path
+) -> None:
+    _setup(tmp_repo)
+    assert _run(tmp_repo, "repro").code == 0
+    lock = (root / "stages.lock").read_bytes()
+    best = (root / "tuning" / "best_params.yaml").read_bytes()
+    worker = _run(tmp_repo, "tune", "tune", "--worker", "--trials", "4")
+    assert worker.code == 0, worker
+    assert worker.err.count("gitml: trial ") == 1
+    assert (root / "stages.lock").read_bytes() == lock
+    assert (root / "tuning" / "best_params.yaml").read_bytes() == best
+    report = json.loads(_run(tmp_repo, "tune", "show", "tune", "--json").out)
+    assert report["complete"] == 4
 
 
 def test_tune_help_has_an_example(tmp_repo: Any) -> None:
