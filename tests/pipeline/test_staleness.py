@@ -68,6 +68,7 @@ def test_never_ran(pipe: Pipe) -> None:
             "env_changes": [],
             "seconds": 0.0,
             "exit_code": None,
+            "error": None,
         }
     ]
     assert_stale(pipe, "train", "never ran (no entry in stages.lock)")
