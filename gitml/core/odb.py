@@ -71,6 +71,23 @@ class LocalCache:
             _unlink(tmp)
             raise
 
+    def incoming(self) -> str:
+        """A temp path in the cache for data whose object id is not known yet."""
+        os.makedirs(self.tmp, exist_ok=True)
+        return temp_str(f"{self.tmp}/incoming")
+
+    def adopt(self, tmp: str, oid: str) -> bool:
+        """Make the complete file ``tmp`` object ``oid``; False (and drop it) if present."""
+        if self.exists(oid):
+            _unlink(tmp)
+            return False
+        try:
+            os.replace(tmp, self._prepare(oid))
+        except BaseException:
+            _unlink(tmp)
+            raise
+        return True
+
     def put_file(self, src: Path | str, oid: str) -> None:
         target = self._prepare(oid)
         tmp = temp_str(target)

@@ -27,6 +27,8 @@ def check_relative(rel: str, source: str) -> str:
         raise BadPath(f"{source}: absolute path {rel!r}", "paths must be relative to the file")
     if ".." in pure.parts:
         raise BadPath(f"{source}: path {rel!r} leaves its folder with '..'", "remove the '..'")
+    if not pure.parts:  # "." or "./": the folder itself, not something in it
+        raise BadPath(f"{source}: path {rel!r} names no file", "write a plain relative path")
     return pure.as_posix()
 
 

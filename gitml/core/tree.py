@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import stat as st
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,14 +19,17 @@ from pathlib import Path
 
 from gitml.core.atomic import is_temp
 from gitml.core.hashing import SMALL_FILE, hash_bytes, hash_fd
+from gitml.core.linking import copy_file
 from gitml.core.manifest import Entry, Manifest
-from gitml.core.odb import LocalCache
+from gitml.core.odb import OBJECT_MODE, LocalCache
 from gitml.core.parallel import parallel_chunks
 from gitml.core.paths import check_link_target
 from gitml.core.state import RACY_NS, StateIndex, StatKey, TreeSnapshot
 from gitml.errors import BadPath, GitmlError
 
 Progress = Callable[[int, int], None]  # (done units, total units)
+# From this size on, ``add`` copies a file into the cache while it hashes it.
+OVERLAP_COPY = 8 << 20
 
 
 @dataclass(slots=True)
@@ -87,6 +91,12 @@ def listing_digest(files: list[FileStat]) -> str:
     """A hash of the folder's listing: every file's path, inode, size, mtime and exec bit."""
     text = "\n".join(f"{f.rel}\0{f.ino}\0{f.size}\0{f.mtime_ns}\0{f.executable:d}" for f in files)
     return hash_bytes(text.encode("utf-8", errors="surrogateescape"))
+
+
+def _check_unchanged(fd: int, f: FileStat) -> None:
+    after = os.fstat(fd)
+    if (after.st_size, after.st_mtime_ns) != (f.size, f.mtime_ns):
+        raise _changed(f)
 
 
 def _changed(f: FileStat) -> GitmlError:
@@ -161,13 +171,41 @@ class Hasher:
                     return oid, False
                 self.cache.put_bytes(data, oid)
                 return oid, True
+            if self.cache is not None and f.size >= OVERLAP_COPY:
+                return self._hash_while_copying(fd, f)
             oid = hash_fd(fd, f.size)
-            after = os.fstat(fd)
-            if (after.st_size, after.st_mtime_ns) != (f.size, f.mtime_ns):
-                raise _changed(f)
+            _check_unchanged(fd, f)
         finally:
             os.close(fd)
         return oid, self._store_missing(f, oid)
+
+    def _hash_while_copying(self, fd: int, f: FileStat) -> tuple[str, bool]:
+        """Large file: copy it into the cache (kernel-side, another thread) while hashing.
+
+        Both passes read the same pages, one on each core; the copy lands under
+        a temp name and is renamed to its object id, or dropped if the cache
+        already had it.
+        """
+        assert self.cache is not None
+        tmp = self.cache.incoming()
+        failure: list[BaseException] = []
+
+        def copy() -> None:
+            try:
+                copy_file(f.path, tmp, OBJECT_MODE)
+            except BaseException as exc:  # re-raised below, on this thread
+                failure.append(exc)
+
+        worker = threading.Thread(target=copy, name="gitml-copy")
+        worker.start()
+        try:
+            oid = hash_fd(fd, f.size)
+            _check_unchanged(fd, f)
+        finally:
+            worker.join()
+        if failure:
+            raise failure[0]
+        return oid, self.cache.adopt(tmp, oid)
 
     def store_all(self, files: list[FileStat], oids: list[str]) -> None:
         """Make sure the cache holds every one of ``files`` (hashes known)."""
