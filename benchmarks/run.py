@@ -92,7 +92,10 @@ def make_tools(names: list[str]) -> list[Tool]:
         "gitml": lambda: gitml_tool(env),
         "dvc": lambda: dvc_tool(WORK, env, WORK / "pip.log"),
     }
-    return [makers[n]() for n in names]
+    tools = [makers[n]() for n in names]
+    for tool in tools:  # untimed warm-up: writes each tool's bytecode cache
+        tool.version()
+    return tools
 
 
 def select(scenarios: list[Scenario], only: list[str]) -> list[Scenario]:

@@ -74,6 +74,9 @@ def base_env(home: Path) -> dict[str, str]:
         GIT_CONFIG_GLOBAL=str(home / "gitconfig"),
     )
     env.pop("CI", None)
+    # Both tools run as users run them: with Python's bytecode cache. (Some shells set
+    # PYTHONDONTWRITEBYTECODE, which makes every start recompile every module.)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 

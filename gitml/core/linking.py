@@ -149,8 +149,8 @@ class Linker:
             if kind == "hardlink":  # the link shares the cache object's read-only inode
                 os.chmod(tmp, 0o444)
             os.replace(tmp, dst)
-            # rename() between two links of one inode does nothing: drop the temp link
-            _unlink(tmp)
+            if kind == "hardlink":  # rename() between two links of one inode does nothing
+                _unlink(tmp)
             return kind
 
     def _drop(self, kind: str) -> bool:
