@@ -10,7 +10,7 @@ list can feed ``foreach``); inside a longer string only scalars are allowed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -99,14 +99,3 @@ def _render_str(text: str, context: Mapping[str, Any]) -> Any:
         return _format(value)
 
     return PATTERN.sub(sub, text)
-
-
-def names_in(value: Any) -> Sequence[str]:
-    """The ``${...}`` names used in ``value`` (for reporting)."""
-    if isinstance(value, str):
-        return PATTERN.findall(value)
-    if isinstance(value, dict):
-        return [n for k, v in value.items() for n in (*names_in(k), *names_in(v))]
-    if isinstance(value, list):
-        return [n for v in value for n in names_in(v)]
-    return []
