@@ -87,8 +87,21 @@ def load(root: Path) -> dict[str, LockEntry]:
     if not path.is_file():
         return {}
     doc, _ = load_yaml_file(path, "lock", LOCK_FILE)
+    return _entries(doc, LOCK_FILE)
+
+
+def loads(text: str, source: str) -> dict[str, LockEntry]:
+    """A lock file's text read from elsewhere (e.g. a git revision), validated."""
+    from gitml.core.schema import parse_yaml, text_locator, validate
+
+    doc = parse_yaml(text, source)
+    validate(doc, "lock", source, text_locator(text))
+    return _entries(doc, source)
+
+
+def _entries(doc: dict[str, Any], source: str) -> dict[str, LockEntry]:
     return {
-        str(name): LockEntry.from_dict(entry, LOCK_FILE)
+        str(name): LockEntry.from_dict(entry, source)
         for name, entry in (doc.get("stages") or {}).items()
     }
 

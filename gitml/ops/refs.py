@@ -37,15 +37,12 @@ def _pointer_refs(text: str, path: str) -> list[Ref]:
 
 def _lock_refs(text: str, path: str) -> list[Ref]:
     from gitml.core import lockfile
-    from gitml.core.schema import parse_yaml, text_locator, validate
 
-    doc = parse_yaml(text, path)
-    validate(doc, "lock", path, text_locator(text))
-    refs = []
-    for entry in (doc.get("stages") or {}).values():
-        for out in lockfile.LockEntry.from_dict(entry, path).outs:
-            refs.append(Ref(out.oid, out.files is not None))
-    return refs
+    return [
+        Ref(out.oid, out.files is not None)
+        for entry in lockfile.loads(text, path).values()
+        for out in entry.outs
+    ]
 
 
 SOURCES.append(("*" + pointers.SUFFIX, _pointer_refs))
