@@ -28,6 +28,16 @@ COMMANDS: dict[str, str] = {
     "stage": "gitml.cli.pipeline:stage_group",
     "metrics": "gitml.cli.pipeline:metrics_group",
     "tune": "gitml.cli.tune:tune_cmd",
+    # governance and review
+    "install": "gitml.cli.hooks:install_cmd",
+    "uninstall": "gitml.cli.hooks:uninstall_cmd",
+    "hook": "gitml.cli.hooks:hook_cmd",
+    "check": "gitml.cli.check:check_cmd",
+    "diff": "gitml.cli.review:diff_cmd",
+    "params": "gitml.cli.review:params_group",
+    "report": "gitml.cli.review:report_cmd",
+    "lineage": "gitml.cli.lineage:lineage_cmd",
+    "merge-driver": "gitml.cli.merge:merge_driver_cmd",
 }
 
 
