@@ -7,10 +7,10 @@ dulwich without touching the work tree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from gitml.errors import NotARepository
 from gitml.proc import run
@@ -190,3 +190,224 @@ def read_at(root: Path, rev: str, path: str) -> bytes | None:
     if proc.returncode != 0:
         return None
     return proc.stdout
+
+
+# -- lineage: the commit that last changed a path ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CommitInfo:
+    """A commit as lineage reports it."""
+
+    id: str  # full hex id
+    author: str
+    time: int  # author date, seconds since the epoch
+    offset: int  # the author's UTC offset, seconds
+    summary: str  # first line of the message
+
+
+def commit_id(root: Path, rev: str) -> str | None:
+    """The full id of the commit ``rev`` names (any git revision syntax), or None."""
+    proc = run(
+        ["git", "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"],
+        cwd=root,
+        check=False,
+    )
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.decode().strip() or None
+
+
+def blob_id(data: bytes) -> str:
+    """The id git gives a file with content ``data`` (without writing it anywhere)."""
+    import hashlib
+
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def changed_paths(root: Path, paths: Iterable[str]) -> set[str]:
+    """Files at or below ``paths`` whose work-tree or index content differs from HEAD.
+
+    Modified, staged, new (untracked) and deleted files, as ``git status``
+    lists them; ignored files are not. Paths are taken literally (no globs).
+    """
+    args = list(paths)
+    if not args:
+        return set()
+    out = git(
+        root,
+        "--no-optional-locks",
+        "--literal-pathspecs",
+        "status",
+        "--porcelain=v1",
+        "-z",
+        "--untracked-files=all",
+        "--",
+        *args,
+    )
+    found: set[str] = set()
+    fields = out.split("\0")
+    i = 0
+    while i < len(fields):
+        record = fields[i]
+        i += 1
+        if len(record) < 4:
+            continue
+        found.add(record[3:])
+        if "R" in record[:2] or "C" in record[:2]:  # a rename: its source path follows
+            if i < len(fields) and fields[i]:
+                found.add(fields[i])
+            i += 1
+    return found
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+class History:
+    """Commits, trees and blobs read through dulwich, memoised for walks over history.
+
+    Close it when done (or use it as a context manager).
+    """
+
+    def __init__(self, root: Path) -> None:
+        from dulwich.repo import Repo
+
+        self._repo = Repo(str(root))
+        self._objects: dict[bytes, Any] = {}
+        self._lookups: dict[tuple[bytes, str], tuple[int, bytes] | None] = {}
+
+    def close(self) -> None:
+        self._repo.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _object(self, oid: bytes) -> Any:
+        """The object ``oid``, or None when it is missing (a shallow clone's edge)."""
+        if oid not in self._objects:
+            try:
+                self._objects[oid] = self._repo[oid]
+            except KeyError:
+                self._objects[oid] = None
+        return self._objects[oid]
+
+    def _lookup(self, tree_id: bytes, path: str) -> tuple[int, bytes] | None:
+        """(mode, id) of ``path`` below the tree ``tree_id``; memoised per subtree."""
+        key = (tree_id, path)
+        if key in self._lookups:
+            return self._lookups[key]
+        from dulwich.objects import Tree
+
+        found: tuple[int, bytes] | None = None
+        head, _, rest = path.partition("/")
+        tree = self._object(tree_id)
+        if isinstance(tree, Tree) and head:
+            try:
+                mode, sha = tree[head.encode("utf-8", "surrogateescape")]
+            except KeyError:
+                pass
+            else:
+                if not rest:
+                    found = (mode, sha)
+                elif mode & 0o170000 == 0o040000:
+                    found = self._lookup(sha, rest)
+        self._lookups[key] = found
+        return found
+
+    def _entry(self, commit: bytes, path: str) -> tuple[int, bytes] | None:
+        obj = self._object(commit)
+        return None if obj is None else self._lookup(obj.tree, path)
+
+    def object_at(self, commit: str, path: str) -> tuple[str, bool] | None:
+        """(git object id, is a folder) of ``path`` in ``commit``, or None when absent."""
+        found = self._entry(commit.encode("ascii"), path)
+        if found is None:
+            return None
+        mode, sha = found
+        return sha.decode("ascii"), mode & 0o170000 == 0o040000
+
+    def blob_at(self, commit: str, path: str) -> bytes | None:
+        """The content of the file ``path`` in ``commit``, or None when absent."""
+        found = self._entry(commit.encode("ascii"), path)
+        return None if found is None else self._blob(found[1])
+
+    def _blob(self, sha: bytes) -> bytes | None:
+        from dulwich.objects import Blob
+
+        obj = self._object(sha)
+        return obj.as_raw_string() if isinstance(obj, Blob) else None
+
+    def info(self, commit: str) -> CommitInfo:
+        obj = self._object(commit.encode("ascii"))
+        message = obj.message.decode("utf-8", errors="replace").strip()
+        author = obj.author.decode("utf-8", errors="replace").split(" <", 1)[0]
+        return CommitInfo(
+            commit, author, int(obj.author_time), int(obj.author_timezone), message.split("\n")[0]
+        )
+
+    def last_changes(
+        self,
+        tip: str,
+        paths: Mapping[K, str],
+        same: Callable[[K, bytes | None, bytes | None], bool] | None = None,
+    ) -> dict[K, CommitInfo | None]:
+        """For each key, the commit reachable from ``tip`` that last changed ``paths[key]``.
+
+        As ``git log -1 -- PATH`` finds it: from ``tip``, step to a parent that
+        holds the same object at the path; the commit without such a parent
+        made the change. All keys are traced in one walk, newest commit first,
+        sharing tree lookups. Object ids decide; only where they differ is
+        ``same(key, old_content, new_content)`` asked (None: absent), so a key
+        can ignore changes to parts of a file it does not care about. A key
+        whose path is absent at ``tip`` maps to None.
+        """
+        import heapq
+
+        result: dict[K, CommitInfo | None] = {}
+        pending: dict[bytes, list[K]] = {}
+        queue: list[tuple[int, bytes]] = []
+
+        def add(commit: bytes, key: K) -> None:
+            if commit not in pending:
+                pending[commit] = []
+                heapq.heappush(queue, (-int(self._object(commit).commit_time), commit))
+            pending[commit].append(key)
+
+        start = tip.encode("ascii")
+        for key, path in paths.items():
+            if self._entry(start, path) is None:
+                result[key] = None
+            else:
+                add(start, key)
+        while queue:
+            _, commit = heapq.heappop(queue)
+            keys = pending.pop(commit)
+            parents = [p for p in self._object(commit).parents if self._object(p) is not None]
+            for key in keys:
+                here = self._entry(commit, paths[key])
+                parent = next(
+                    (p for p in parents if self._same(key, here, self._entry(p, paths[key]), same)),
+                    None,
+                )
+                if parent is None:
+                    result[key] = self.info(commit.decode("ascii"))
+                else:
+                    add(parent, key)
+        return result
+
+    def _same(
+        self,
+        key: K,
+        new: tuple[int, bytes] | None,
+        old: tuple[int, bytes] | None,
+        same: Callable[[K, bytes | None, bytes | None], bool] | None,
+    ) -> bool:
+        if new == old:
+            return True
+        if same is None or new is None:
+            return False
+        return same(key, None if old is None else self._blob(old[1]), self._blob(new[1]))
