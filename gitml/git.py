@@ -7,12 +7,13 @@ dulwich without touching the work tree.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gitml.errors import NotARepository
+from gitml.errors import GitmlError, NotARepository
 from gitml.proc import run
 
 
@@ -23,10 +24,15 @@ class GitLocation:
     root: Path  # top of the work tree
     git_dir: Path  # this work tree's git dir (.git, or .git/worktrees/NAME)
     common_dir: Path  # shared by all work trees (holds objects, refs, gitml cache)
+    bare: bool = False  # a bare repository: root == git_dir, no work tree
 
 
 def find(start: Path | None = None) -> GitLocation:
-    """Find the git work tree containing ``start`` (default: the current directory)."""
+    """Find the git work tree containing ``start`` (default: the current directory).
+
+    A bare repository (``git clone --bare``) is found too, with ``bare`` set and
+    its git directory as ``root``: only read-only commands can work there.
+    """
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         dotgit = folder / ".git"
@@ -35,10 +41,32 @@ def find(start: Path | None = None) -> GitLocation:
         if dotgit.is_file():
             git_dir = _read_gitdir_file(dotgit)
             return GitLocation(folder, git_dir, _common_dir(git_dir))
+        if _is_bare_git_dir(folder):
+            return GitLocation(folder, folder, _common_dir(folder), bare=True)
     raise NotARepository(
         f"not a git repository (or any parent up to /): {here}",
         "run `git init` first, or cd into a git repository",
     )
+
+
+def _is_bare_git_dir(folder: Path) -> bool:
+    """A git directory whose config says ``bare = true`` (stat checks first: cheap)."""
+    if not ((folder / "HEAD").is_file() and (folder / "objects").is_dir()):
+        return False
+    try:
+        text = (folder / "config").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    section = ""
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].split(";", 1)[0].strip()
+        if line.startswith("["):
+            section = line.strip("[] ").lower()
+        elif section == "core" and "=" in line:
+            key, value = (part.strip().lower() for part in line.split("=", 1))
+            if key == "bare":
+                return value in ("true", "yes", "on", "1")
+    return False
 
 
 def _read_gitdir_file(dotgit: Path) -> Path:
@@ -190,6 +218,242 @@ def read_at(root: Path, rev: str, path: str) -> bytes | None:
     if proc.returncode != 0:
         return None
     return proc.stdout
+
+
+# -- one commit's files, through dulwich (no checkout) ------------------------
+
+_REV_SUFFIX = re.compile(r"(?:[~^]\d*)+$")
+
+
+class UnknownRevision(GitmlError):
+    """A revision name that does not resolve to a commit."""
+
+    def __init__(self, rev: str, why: str = "") -> None:
+        super().__init__(
+            f"unknown revision {rev!r}{': ' + why if why else ''}",
+            "name a commit, branch or tag (`git log --oneline` lists commits)",
+        )
+        self.rev = rev
+
+
+class CommitFiles:
+    """Read-only view of one commit's tree: read a blob, list paths. Close when done."""
+
+    def __init__(self, root: Path, rev: str) -> None:
+        from dulwich.repo import Repo
+
+        self.rev = rev
+        self._repo = Repo(str(root))
+        try:
+            self._commit = _parse_commit(self._repo, rev)
+        except BaseException:
+            self._repo.close()
+            raise
+        self.commit_id: str = self._commit.id.decode("ascii")
+        self._tree: Any = self._commit.tree
+
+    @property
+    def subject(self) -> str:
+        message: bytes = self._commit.message
+        return message.decode("utf-8", errors="replace").strip().split("\n", 1)[0]
+
+    def read(self, path: str) -> bytes | None:
+        """The blob at ``path`` (repo-relative, posix), or None when absent or a folder."""
+        from dulwich.object_store import tree_lookup_path
+        from dulwich.objects import Blob
+
+        try:
+            _mode, sha = tree_lookup_path(
+                self._repo.__getitem__, self._tree, path.encode("utf-8", "surrogateescape")
+            )
+            obj = self._repo[sha]
+        except (KeyError, NotADirectoryError):
+            return None
+        return obj.as_raw_string() if isinstance(obj, Blob) else None
+
+    def paths(self, wanted: Callable[[str], bool]) -> list[str]:
+        """Every file path (not folder) in the commit for which ``wanted(path)`` is true."""
+        from dulwich.objects import Tree
+
+        found: list[str] = []
+        stack: list[tuple[str, bytes]] = [("", self._tree)]
+        while stack:
+            prefix, tree_id = stack.pop()
+            tree = self._repo[tree_id]
+            if not isinstance(tree, Tree):
+                continue
+            for entry in tree.iteritems():
+                path = prefix + entry.path.decode("utf-8", errors="surrogateescape")
+                if entry.mode & 0o170000 == 0o040000:
+                    stack.append((path + "/", entry.sha))
+                elif entry.mode & 0o170000 != 0o160000 and wanted(path):  # not submodules
+                    found.append(path)
+        return sorted(found)
+
+    def close(self) -> None:
+        self._repo.close()
+
+    def __enter__(self) -> CommitFiles:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _parse_commit(repo: Any, rev: str) -> Any:
+    """``rev`` (sha, short sha, branch, tag, remote branch, with ``~N``/``^N``) as a Commit."""
+    from dulwich.objects import Commit
+    from dulwich.objectspec import parse_commit
+
+    suffix = _REV_SUFFIX.search(rev)
+    base = rev[: suffix.start()] if suffix else rev
+    if not base or base == "@":
+        base = "HEAD"
+    try:
+        commit = parse_commit(repo, base)
+    except (KeyError, ValueError) as exc:
+        why = "not a commit" if isinstance(exc, ValueError) else ""
+        raise UnknownRevision(rev, why) from None
+    for op, count in re.findall(r"([~^])(\d*)", suffix.group(0) if suffix else ""):
+        n = int(count) if count else 1
+        steps = [(0, n)] if op == "~" else [(n - 1, 1)] if n else []
+        for index, times in steps:
+            for _ in range(times):
+                if index >= len(commit.parents):
+                    raise UnknownRevision(rev, "no such ancestor")
+                parent = repo[commit.parents[index]]
+                if not isinstance(parent, Commit):
+                    raise UnknownRevision(rev, "no such ancestor")
+                commit = parent
+                index = 0
+    return commit
+
+
+def resolve_commit(root: Path, rev: str) -> str:
+    """The full commit id ``rev`` names; UnknownRevision when it names none."""
+    with CommitFiles(root, rev) as files:
+        return files.commit_id
+
+
+def read_blob(root: Path, rev: str, path: str) -> bytes | None:
+    """The content of ``path`` at ``rev`` through dulwich, or None when absent."""
+    with CommitFiles(root, rev) as files:
+        return files.read(path)
+
+
+def list_paths(root: Path, rev: str, wanted: Callable[[str], bool]) -> list[str]:
+    """File paths at ``rev`` that ``wanted`` accepts."""
+    with CommitFiles(root, rev) as files:
+        return files.paths(wanted)
+
+
+# -- revisions, the index and commit messages (governance) -------------------
+
+
+def rev_parse(root: Path, rev: str) -> str | None:
+    """The commit id ``rev`` names, or None when it names nothing."""
+    proc = run(["git", "rev-parse", "--verify", "-q", f"{rev}^{{commit}}"], cwd=root, check=False)
+    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+
+def rev_parse_name(root: Path, rev: str) -> str | None:
+    """The short ref name ``rev`` stands for (``@{upstream}`` -> ``origin/main``), or None."""
+    proc = run(["git", "rev-parse", "--abbrev-ref", "-q", rev], cwd=root, check=False)
+    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+
+def current_branch(root: Path) -> str | None:
+    """The checked-out branch's short name; None on a detached HEAD."""
+    proc = run(["git", "symbolic-ref", "-q", "--short", "HEAD"], cwd=root, check=False)
+    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
+
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+def staged_blobs(root: Path, env: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """(path, blob id) of each file the index adds or changes compared with HEAD."""
+    against = "HEAD" if head_commit(root) else EMPTY_TREE
+    proc = run(
+        ["git", "diff-index", "--cached", "-z", "--no-renames", "--diff-filter=AM", against],
+        cwd=root,
+        env=env,
+    )
+    fields = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
+    found = []
+    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+        parts = meta.split()
+        if len(parts) >= 4 and not parts[1].startswith("16"):  # not a submodule
+            found.append((path, parts[3]))
+    return found
+
+
+def staged_files(root: Path, env: dict[str, str] | None = None) -> list[str]:
+    return [path for path, _ in staged_blobs(root, env)]
+
+
+def blob_sizes(root: Path, blob_ids: Iterable[str]) -> dict[str, int]:
+    """Size in bytes of each blob (one ``git cat-file --batch-check``)."""
+    ids = list(dict.fromkeys(blob_ids))
+    if not ids:
+        return {}
+    proc = run(
+        ["git", "cat-file", "--batch-check=%(objectname) %(objectsize)"],
+        cwd=root,
+        input_bytes="".join(f"{i}\n" for i in ids).encode(),
+    )
+    sizes = {}
+    for line in proc.stdout.decode().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            sizes[parts[0]] = int(parts[1])
+    return sizes
+
+
+def changed_blobs(root: Path, base: str, head: str) -> list[tuple[str, str]]:
+    """(path, blob id) of files added or modified from ``base`` to ``head``."""
+    proc = run(
+        ["git", "diff-tree", "-r", "-z", "--no-renames", "--diff-filter=AM", base, head],
+        cwd=root,
+    )
+    fields = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return [
+        (path, meta.split()[3])
+        for meta, path in zip(fields[0::2], fields[1::2], strict=False)
+        if len(meta.split()) >= 4 and not meta.split()[1].startswith("16")
+    ]
+
+
+def tree_blobs(root: Path, rev: str) -> list[tuple[str, str, bool]]:
+    """(path, blob id, executable) of every file in revision ``rev``."""
+    proc = run(["git", "ls-tree", "-r", "-z", rev], cwd=root)
+    found = []
+    for item in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        if "\t" in item:
+            meta, path = item.split("\t", 1)
+            parts = meta.split()
+            if len(parts) == 3 and parts[1] == "blob":
+                found.append((path, parts[2], parts[0] == "100755"))
+    return found
+
+
+def first_parent_messages(
+    root: Path, head: str, base: str | None, *, exclude_remotes: bool = False
+) -> list[tuple[str, str]]:
+    """(commit id, message) of the first-parent commits in ``base..head``, newest first."""
+    args = ["git", "log", "--first-parent", "--format=%H%x00%B%x1e", head]
+    if base:
+        args.append(f"^{base}")
+    elif exclude_remotes:
+        args += ["--not", "--remotes"]
+    proc = run(args, cwd=root)
+    found = []
+    for record in proc.stdout.decode("utf-8", "replace").split("\x1e"):
+        record = record.strip("\n")
+        if "\0" in record:
+            sha, message = record.split("\0", 1)
+            found.append((sha, message))
+    return found
 
 
 # -- lineage: the commit that last changed a path ------------------------------

@@ -56,13 +56,18 @@ class LocatedDoc:
 
 def load_located(path: Path, source: str, schema: str | None = None) -> LocatedDoc:
     """Parse ``path`` keeping positions; validate against ``schema`` when given."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise InvalidFile(source, "not UTF-8 text", hint="save the file as UTF-8") from None
+    return loads_located(text, source, schema)
+
+
+def loads_located(text: str, source: str, schema: str | None = None) -> LocatedDoc:
+    """Parse YAML ``text`` (named ``source`` in messages) keeping positions."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     yaml = YAML(typ="rt", pure=True)
     try:
         doc = yaml.load(text)

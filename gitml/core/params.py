@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from gitml.errors import InvalidFile
@@ -19,7 +19,12 @@ def read_params_file(path: Path, source: str) -> dict[str, Any]:
         raise InvalidFile(
             source, "params file not found", hint="create it or fix the name"
         ) from None
-    suffix = path.suffix.lower()
+    return parse_params(text, path.name, source)
+
+
+def parse_params(text: str, name: str, source: str) -> dict[str, Any]:
+    """A params file's ``text`` as a dict; ``name``'s extension picks YAML, JSON or TOML."""
+    suffix = PurePosixPath(name).suffix.lower()
     if suffix == ".json":
         try:
             doc = json.loads(text) if text.strip() else {}

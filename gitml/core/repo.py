@@ -25,6 +25,8 @@ class Repo:
     common_dir: Path
     cwd: Path
     notices: list[str] = field(default_factory=list)
+    # A bare repository (root == git_dir): only read-only, revision-based commands.
+    bare: bool = False
     # Where notices go as they happen (the CLI prints them); else kept in ``notices``.
     on_notice: Callable[[str], None] | None = None
 
@@ -35,10 +37,22 @@ class Repo:
             self.notices.append(text)
 
     @classmethod
-    def find(cls, start: Path | None = None, *, require_init: bool = True) -> Repo:
+    def find(
+        cls, start: Path | None = None, *, require_init: bool = True, allow_bare: bool = False
+    ) -> Repo:
+        """The repository around ``start``; ``allow_bare`` accepts a bare one (the
+        commands that only read revisions and the cache, in ``<git dir>/gitml/cache``)."""
         cwd = (start or Path.cwd()).resolve()
         loc = git.find(cwd)
-        repo = cls(loc.root, loc.git_dir, loc.common_dir, cwd)
+        repo = cls(loc.root, loc.git_dir, loc.common_dir, cwd, bare=loc.bare)
+        if loc.bare:
+            if not allow_bare:
+                raise NotARepository(
+                    f"{loc.root} is a bare repository: this command needs a work tree",
+                    "run it in a clone with a work tree; on a bare repository only "
+                    "`gitml diff`, `params diff`, `metrics diff` and `report` work",
+                )
+            return repo
         if require_init and not (repo.root / CONFIG_DIR).is_dir():
             raise NotARepository(
                 f"gitml is not initialised in {repo.root}", "run `gitml init` first"

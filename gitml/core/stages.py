@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from gitml.core.interpolate import InterpolationError, render
-from gitml.core.located import LocatedDoc, load_located
-from gitml.core.params import plain, read_params_file
+from gitml.core.located import LocatedDoc, loads_located
+from gitml.core.params import parse_params, plain
+from gitml.core.source import DirSource, FileSource
 from gitml.errors import InvalidFile
 
 STAGES_FILE = "stages.yaml"
@@ -72,14 +73,15 @@ class PipelineDef:
         return self.doc.error([*stage.origin, *keys], problem, hint)
 
 
-def load(root: Path) -> PipelineDef | None:
-    """The pipeline in ``root/stages.yaml``, or None when there is none."""
-    path = root / STAGES_FILE
-    if not path.is_file():
+def load(root: Path | FileSource) -> PipelineDef | None:
+    """The pipeline in ``stages.yaml`` of a folder (or any file source), or None."""
+    files = DirSource(root) if isinstance(root, Path) else root
+    text = files.read_text(STAGES_FILE)
+    if text is None:
         return None
-    doc = load_located(path, STAGES_FILE, schema="stages")
+    doc = loads_located(text, files.shown(STAGES_FILE), schema="stages")
     params_file = str(doc.doc.get("params") or DEFAULT_PARAMS)
-    context = _context(root, doc, params_file)
+    context = _context(files, doc, params_file)
     stages: dict[str, Stage] = {}
     for name, definition in doc.doc["stages"].items():
         for stage in _expand(doc, str(name), definition, context, params_file):
@@ -87,16 +89,22 @@ def load(root: Path) -> PipelineDef | None:
     return PipelineDef(stages, params_file, doc)
 
 
-def _context(root: Path, doc: LocatedDoc, params_file: str) -> dict[str, Any]:
+def _context(files: FileSource, doc: LocatedDoc, params_file: str) -> dict[str, Any]:
     context: dict[str, Any] = {}
-    if (root / params_file).is_file():
-        context.update(read_params_file(root / params_file, params_file))
+    text = files.read_text(params_file)
+    if text is not None:
+        context.update(parse_params(text, params_file, files.shown(params_file)))
     vars_block = doc.doc.get("vars")
     entries = vars_block if isinstance(vars_block, list) else [vars_block or {}]
     for i, entry in enumerate(entries):
         if isinstance(entry, str):
             rel = _confine(doc, ("vars", i), entry)
-            context.update(read_params_file(root / rel, rel))
+            text = files.read_text(rel)
+            if text is None:
+                raise InvalidFile(
+                    files.shown(rel), "params file not found", hint="create it or fix the name"
+                )
+            context.update(parse_params(text, rel, files.shown(rel)))
         else:
             context.update(plain(entry))
     return context
