@@ -53,7 +53,7 @@ def _validator(name: str) -> Validator:
     test keeps them fresh. A stale one is never used.
     """
     try:
-        module = importlib.import_module(f"gitml.validators.{name}")
+        module = importlib.import_module(f"gitml.validators.{_module(name)}")
     except ImportError:
         module = None
     if module is not None and getattr(module, "SCHEMA_DIGEST", None) == schema_digest(name):
@@ -63,6 +63,10 @@ def _validator(name: str) -> Validator:
 
     fn = fastjsonschema.compile(copy.deepcopy(load_schema(name)))  # it annotates its input
     return fn
+
+
+def _module(name: str) -> str:
+    return name.replace("-", "_")
 
 
 def generate_validators(folder: Path, names: Sequence[str]) -> list[Path]:
@@ -79,13 +83,13 @@ def generate_validators(folder: Path, names: Sequence[str]) -> list[Path]:
             f"# mypy: ignore-errors\n"
             f'SCHEMA_DIGEST = "{schema_digest(name)}"\n{code}\nvalidate = {func}\n'
         )
-        path = folder / f"{name}.py"
+        path = folder / f"{_module(name)}.py"
         path.write_text(text)
         written.append(path)
     return written
 
 
-SCHEMAS = ("pointer", "config", "stages", "lock", "tune")
+SCHEMAS = ("pointer", "config", "stages", "lock", "tune", "policy", "model-card")
 
 
 if __name__ == "__main__":
