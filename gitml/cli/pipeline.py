@@ -10,6 +10,7 @@ import click
 
 from gitml.cli.data import open_repo
 from gitml.cli.output import make_out, output_options
+from gitml.cli.review import open_review_repo, render_values, values_options
 
 
 @click.command("repro")
@@ -194,7 +195,7 @@ def stage_list_cmd(as_json: bool, quiet: bool, verbose: bool) -> None:
 
 @click.group("metrics")
 def metrics_group() -> None:
-    """Show metrics files."""
+    """Show metrics files, or compare them across revisions."""
 
 
 @metrics_group.command("show")
@@ -226,3 +227,36 @@ def metrics_show_cmd(paths: tuple[str, ...], as_json: bool, quiet: bool, verbose
         for key, value in values.items():
             shown = f"{value:.6g}" if isinstance(value, float) else str(value)
             out.info(f"  {key:<{width}}  {shown}")
+
+
+@metrics_group.command("diff")
+@values_options
+@output_options
+def metrics_diff_cmd(
+    a: str | None,
+    b: str | None,
+    md: bool,
+    show_all: bool,
+    precision: int,
+    as_json: bool,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Metrics that differ between revisions A and B: old, new, change and change %.
+
+    A defaults to HEAD and B to the workspace. Every metrics file either
+    pipeline declares is compared; one that git does not hold (a cached
+    output) is read from the cache by the hash in that revision's stages.lock.
+
+    \b
+    Example:
+      gitml metrics diff                      # HEAD against the workspace
+      gitml metrics diff main HEAD --md --all
+      gitml metrics diff HEAD~1 HEAD --json
+    """
+    from gitml.ops.review import default_revs, metrics_diff
+
+    out = make_out(as_json, quiet, verbose)
+    with open_review_repo(out) as repo:
+        result = metrics_diff(repo, *default_revs(repo, a, b), include_unchanged=show_all)
+    render_values(result, "metrics", out, md, precision)
