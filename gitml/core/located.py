@@ -34,7 +34,8 @@ class LocatedDoc:
                         line, col = lc.key(key)
                         pos = (line + 1, col + 1)
                     node = node[key]
-                elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+                elif isinstance(node, list) and str(key).isdigit() and int(key) < len(node):
+                    key = int(key)
                     if lc is not None:
                         line, col = lc.item(key)
                         pos = (line + 1, col + 1)

@@ -195,6 +195,10 @@ def _explain(exc: Any, source: str, locate: Locate | None) -> InvalidFile:
             problem = "unknown key"
             near = suggest(str(extra[0]), allowed)
             hint = f"did you mean {near!r}?" if near else f"valid keys: {', '.join(allowed)}"
+    elif exc.rule == "enum" and isinstance(exc.value, str):
+        near = suggest(exc.value, [str(c) for c in definition.get("enum", [])])
+        if near:
+            hint = f"did you mean {near!r}?"
     elif exc.rule == "required":
         missing = [k for k in definition.get("required", []) if k not in (exc.value or {})]
         if missing:

@@ -109,10 +109,10 @@ def pii(ctx: Context, rule: Rule) -> list[Failure]:
 
 
 def _scan(
-    rule: Rule, path: str, columns: dict[str, list[str]], patterns: list[Pattern]
+    rule: Rule, path: str, columns: list[tuple[str, list[str]]], patterns: list[Pattern]
 ) -> list[Failure]:
     failures = []
-    for column, values in columns.items():
+    for column, values in columns:
         for pattern in patterns:
             if pattern.column is not None and pattern.column.search(column):
                 what = f"column {column!r}: its name looks like {pattern.name} data"
@@ -202,12 +202,12 @@ def _artifact_files(ctx: Context, rule_paths: dict[str, Any]) -> Iterator[tuple[
                 ctx.notes.append(f"pii: {path} is not in the cache here; not scanned")
 
 
-def read_sample(path: str, source: bytes | str | None, rows: int) -> dict[str, list[str]]:
-    """Column name -> the first ``rows`` values as text."""
+def read_sample(path: str, source: bytes | str | None, rows: int) -> list[tuple[str, list[str]]]:
+    """(column name, its first ``rows`` values as text), in file order."""
     import pyarrow as pa
 
     if source is None:
-        return {}
+        return []
     stream: Any = pa.BufferReader(source) if isinstance(source, bytes) else pa.OSFile(source)
     lower = path.lower()
     if lower.endswith((".parquet", ".pq")):
@@ -242,7 +242,7 @@ def read_sample(path: str, source: bytes | str | None, rows: int) -> dict[str, l
                 break
         table = pa.Table.from_batches(collected, schema=reader.schema)
     table = table.slice(0, rows)
-    return {
-        name: [str(v) for v in table.column(name).to_pylist() if v is not None]
-        for name in table.column_names
-    }
+    return [
+        (name, [str(v) for v in column.to_pylist() if v is not None])
+        for name, column in zip(table.column_names, table.columns, strict=True)
+    ]
