@@ -1,0 +1,1 @@
+"""The git hook shim template that ``gitml install`` writes (shipped as package data)."""

@@ -1,0 +1,22 @@
+#!/bin/sh
+# gitml hook shim: written by `gitml install`, removed by `gitml uninstall`.
+# It runs `gitml hook NAME ARGS...`, which also runs the hook this one replaced
+# (kept beside it as NAME.gitml-saved). Outside a gitml repository, or where
+# gitml cannot be found, only that replaced hook runs (if there is one).
+hook=@HOOK@
+python=@PYTHON@
+case $0 in */*) here=$(CDPATH= cd -- "${0%/*}" && pwd) ;; *) here=$(pwd) ;; esac
+GITML_HOOKS_DIR=$here
+export GITML_HOOKS_DIR
+if common=$(git rev-parse --git-common-dir 2>/dev/null) && [ -d "$common/gitml" ]; then
+    if command -v gitml >/dev/null 2>&1; then
+        exec gitml hook "$hook" "$@"
+    fi
+    if [ -x "$python" ] && "$python" -c 'import gitml' >/dev/null 2>&1; then
+        exec "$python" -m gitml hook "$hook" "$@"
+    fi
+fi
+if [ -f "$here/$hook.gitml-saved" ] && [ -x "$here/$hook.gitml-saved" ]; then
+    exec "$here/$hook.gitml-saved" "$@"
+fi
+exit 0
