@@ -73,3 +73,37 @@ def check_cmd(
             )
     if not result.passed:
         sys.exit(1)
+
+
+@click.command("card")
+@click.argument("model", type=click.Path())
+@click.option("-n", "--dry-run", is_flag=True, help="Show the card; write nothing.")
+@output_options
+def card_cmd(model: str, dry_run: bool, as_json: bool, quiet: bool, verbose: bool) -> None:
+    """Draft a model card for MODEL, or refresh the training data an existing card names.
+
+    A new card (MODEL's stem + .card.yaml) is filled with what gitml knows:
+    the training data and their hashes from stages.lock, metrics of the stages
+    that evaluate the model, your git e-mail as owner. Fill in license,
+    intended_use and limitations: the model-card rule refuses empty ones.
+    An existing card keeps its fields and comments; only training_data changes.
+
+    \b
+    Example:
+      gitml card models/model.pt && $EDITOR models/model.card.yaml
+    """
+    from gitml.ops.card import card
+
+    out = make_out(as_json, quiet, verbose)
+    with open_repo(out) as repo:
+        result = card(repo, model, write=not dry_run)
+    if out.json:
+        out.emit_json(result.to_dict())
+        return
+    verb = "would write" if dry_run else ("wrote" if result.created else "updated")
+    if result.changed:
+        out.info(f"{verb} {result.card} ({len(result.training_data)} training data entries)")
+    else:
+        out.info(f"{result.card} is up to date")
+    if result.created and not dry_run:
+        out.info(f"now fill in license, intended_use and limitations in {result.card}")

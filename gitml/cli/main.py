@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "uninstall": "gitml.cli.hooks:uninstall_cmd",
     "hook": "gitml.cli.hooks:hook_cmd",
     "check": "gitml.cli.check:check_cmd",
+    "card": "gitml.cli.check:card_cmd",
     "diff": "gitml.cli.review:diff_cmd",
     "params": "gitml.cli.review:params_group",
     "report": "gitml.cli.review:report_cmd",
