@@ -15,7 +15,7 @@ run produced, so it is a conflict to settle by re-running the stage.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -71,14 +71,16 @@ class MergeResult:
         return not self.conflicts
 
 
-def merge_file(
-    base: Path, ours: Path, theirs: Path, rel: str, *, find_repo: Callable[[], Repo] | None = None
-) -> MergeResult:
-    """Merge ``rel``'s three versions and write the result over ``ours``."""
+def merge_file(base: Path, ours: Path, theirs: Path, rel: str) -> MergeResult:
+    """Merge ``rel``'s three versions and write the result over ``ours``.
+
+    Folder manifests are read from (and the merged ones written to) the cache of
+    the repository around the current directory, where git runs its drivers.
+    """
     texts = tuple(_read(p, side) for p, side in zip((base, ours, theirs), SIDES, strict=True))
-    folders = _Folders(find_repo or (lambda: Repo.find(require_init=False)))
+    folders = _Folders()
     name = PurePosixPath(rel).name
-    if rel == lockfile.LOCK_FILE:
+    if name == lockfile.LOCK_FILE:
         text, conflicts = _merge_lock(rel, texts, folders)
     elif name.endswith(pointers.SUFFIX) and name != pointers.SUFFIX:
         text, conflicts = _merge_pointer(rel, texts, folders)
@@ -118,13 +120,12 @@ class _Problem:
 
 @dataclass
 class _Folders:
-    find_repo: Callable[[], Repo]
     merged: list[str] = field(default_factory=list)
     _cache: LocalCache | None = None
 
     def cache(self) -> LocalCache:
-        if self._cache is None:
-            repo = self.find_repo()
+        if self._cache is None:  # only a folder merge needs the repository
+            repo = Repo.find(require_init=False)
             self._cache = repo.cache
             repo.close()
         return self._cache
@@ -135,7 +136,7 @@ class _Folders:
         manifests = []
         for side, oid in zip(SIDES, (base, ours, theirs), strict=True):
             if not cache.exists(oid):
-                return _Problem(f"the {side} manifest {format_oid(oid)} is not in the cache", True)
+                return _Problem(f"manifest {format_oid(oid)} ({side}) is not in the cache", True)
             manifests.append(Manifest.from_bytes(cache.read_bytes(oid), format_oid(oid)))
         merged = merge_manifests(*manifests)
         if isinstance(merged, ManifestConflict):
@@ -164,7 +165,7 @@ _FETCH_HINT = (
 def _merge_pointer(
     rel: str, texts: tuple[str, ...], folders: _Folders
 ) -> tuple[str, list[MergeConflict]]:
-    base = pointers.loads(texts[0], rel) if texts[0].strip() else None
+    base = pointers.loads(texts[0], f"{rel} (base)") if texts[0].strip() else None
     ours, theirs = _load_pointer(texts[1], rel, "ours"), _load_pointer(texts[2], rel, "theirs")
     data = merge3(_data(base) if base else MISSING, _data(ours), _data(theirs))
     conflicts: list[MergeConflict] = []

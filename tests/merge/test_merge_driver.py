@@ -132,7 +132,7 @@ def test_a_missing_manifest_is_a_conflict_that_says_which_and_how_to_get_it(
     result = drive(tmp_repo, "stages.lock", base, ours, theirs)
 
     assert result.code == 1
-    assert f"the theirs manifest xxh128:{absent.oid()} is not in the cache" in result.err
+    assert f"manifest xxh128:{absent.oid()} (theirs) is not in the cache" in result.err
     assert "`gitml pull`" in result.err
     text = merged(tmp_repo)
     assert text.count("<<<<<<< ours\n") == 1 and absent.oid() in text
@@ -159,6 +159,13 @@ def test_an_invalid_side_is_an_error_and_ours_is_left_alone(tmp_repo: TmpRepo) -
     assert result.code == 1
     assert result.err.startswith("error: stages.lock (theirs):3:"), result
     assert merged(tmp_repo) == ours
+
+
+def test_a_lock_file_in_a_subfolder_is_merged_too(tmp_repo: TmpRepo) -> None:
+    one, two = LockEntry(("one",)), LockEntry(("two",))
+    result = drive(tmp_repo, "sub/stages.lock", _lock(a=one), _lock(a=one, b=two), _lock(a=two))
+    assert result.code == 0, result
+    assert lockfile.loads(merged(tmp_repo), "stages.lock") == {"a": two, "b": two}
 
 
 def test_other_files_are_refused(tmp_repo: TmpRepo) -> None:
