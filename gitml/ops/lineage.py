@@ -201,9 +201,10 @@ def lineage(repo: Repo, user_path: str, rev: str | None = None) -> Lineage:
             keys.add(key)
             return Change(False)
 
-        _Builder(source, record).root(artifact, user_path)  # pass 1: what to trace
+        entries = source.lock()
+        _Builder(source, entries, record).root(artifact, user_path)  # pass 1: what to trace
         changes = source.changes(keys)
-        root = _Builder(source, changes.__getitem__).root(artifact, user_path)
+        root = _Builder(source, entries, changes.__getitem__).root(artifact, user_path)
     return Lineage(rel, rev, source.tip, root)
 
 
@@ -217,6 +218,7 @@ class _Source:
         self.repo = repo
         self.history = history
         self._pointers: dict[str, Pointer | None] = {}
+        self._objects: dict[str, tuple[str | None, bool] | None] = {}
 
     def lock(self) -> dict[str, LockEntry]:
         raise NotImplementedError
@@ -225,6 +227,12 @@ class _Source:
         raise NotImplementedError
 
     def git_object(self, rel: str) -> tuple[str | None, bool] | None:
+        """(git id, is a folder) of a path git tracks, or None when it is absent."""
+        if rel not in self._objects:
+            self._objects[rel] = self._git_object(rel)
+        return self._objects[rel]
+
+    def _git_object(self, rel: str) -> tuple[str | None, bool] | None:
         raise NotImplementedError
 
     def changes(self, keys: set[Key]) -> dict[Key, Change]:
@@ -273,7 +281,7 @@ class _Workspace(_Source):
             return None
         return pointers.load(self.repo.root, pointer_rel)
 
-    def git_object(self, rel: str) -> tuple[str | None, bool] | None:
+    def _git_object(self, rel: str) -> tuple[str | None, bool] | None:
         path = self.repo.root / rel
         if path.is_file():
             return git.blob_id(path.read_bytes()), False
@@ -342,7 +350,7 @@ class _Revision(_Source):
     def pipeline(self) -> PipelineDef | None:
         return stages_mod.load(self)
 
-    def git_object(self, rel: str) -> tuple[str | None, bool] | None:
+    def _git_object(self, rel: str) -> tuple[str | None, bool] | None:
         return self.history.object_at(self.commit, rel)
 
     def changes(self, keys: set[Key]) -> dict[Key, Change]:
@@ -378,10 +386,12 @@ class _LockStages:
 class _Builder:
     """Builds the tree of one lineage; ``change_of`` answers for each traced record."""
 
-    def __init__(self, source: _Source, change_of: Callable[[Key], Change]) -> None:
+    def __init__(
+        self, source: _Source, entries: dict[str, LockEntry], change_of: Callable[[Key], Change]
+    ) -> None:
         self.source = source
         self.change_of = change_of
-        self.entries = source.lock()
+        self.entries = entries
         self.producer: dict[str, tuple[str, Record]] = {}
         for name, entry in self.entries.items():
             for out in entry.outs:
