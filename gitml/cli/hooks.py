@@ -19,7 +19,8 @@ from gitml.ops.hooks import HOOK_NAMES
 
 if TYPE_CHECKING:
     from gitml.core.repo import Repo
-    from gitml.ops.hooks import FollowResult, InstallResult, UninstallResult
+    from gitml.ops.hook_run import FollowResult
+    from gitml.ops.hooks import InstallResult, UninstallResult
 
 
 def _shown(folder: str, repo: Repo) -> str:
@@ -147,17 +148,18 @@ def hook_cmd(name: str, args: tuple[str, ...], as_json: bool, quiet: bool, verbo
       gitml hook post-checkout OLD NEW 1         # data follows a branch switch
     """
     from gitml.core.repo import Repo
-    from gitml.ops import hooks as ops
+    from gitml.ops.hook_run import STDIN_HOOKS, run_saved
+    from gitml.ops.hooks import hooks_dir, is_initialised
 
     out = make_out(as_json, quiet, verbose)
-    stdin = _read_stdin() if name in ops.STDIN_HOOKS else None
+    stdin = _read_stdin() if name in STDIN_HOOKS else None
     repo = Repo.find(require_init=False)
     repo.on_notice = out.notice
     try:
         env_dir = os.environ.get("GITML_HOOKS_DIR")  # set by the shim: where it lives
-        folder = Path(env_dir) if env_dir else ops.hooks_dir(repo)
-        code = ops.run_saved(folder, name, args, stdin) or 0
-        if ops.is_initialised(repo):
+        folder = Path(env_dir) if env_dir else hooks_dir(repo)
+        code = run_saved(folder, name, args, stdin) or 0
+        if is_initialised(repo):
             ours = _run_ours(repo, name, args, stdin, out)
             code = code or ours
     finally:
@@ -172,7 +174,7 @@ def _read_stdin() -> bytes:
 
 
 def _run_ours(repo: Repo, name: str, args: tuple[str, ...], stdin: bytes | None, out: Out) -> int:
-    from gitml.ops import hooks as ops
+    from gitml.ops import hook_run as ops
 
     if name in ops.POLICY_HOOKS:
         from gitml.ops.policy import run_hook

@@ -1,18 +1,19 @@
-"""``gitml install`` / ``gitml uninstall``, and what ``gitml hook NAME`` runs.
+"""``gitml install`` and ``gitml uninstall``: the git hook shims and the merge driver.
 
 Install writes a small shell shim (``hooks/shim.sh`` of the package) for each
 hook into the folder git really runs hooks from (``core.hooksPath`` when set,
 else the common git dir's ``hooks``). A hook that was there before and is not
-gitml's is renamed to ``NAME.gitml-saved`` beside it; ``gitml hook NAME`` runs
-it first, with the same arguments and standard input, and its failure fails
-the hook. Install also registers the merge driver for ``stages.lock`` and
-pointer files in the repository's git config and in ``.gitattributes``.
+gitml's is renamed to ``NAME.gitml-saved`` beside it; ``gitml hook NAME``
+(:mod:`gitml.ops.hook_run`) runs it first, with the same arguments and
+standard input, and its failure fails the hook. Install also registers the
+merge driver for ``stages.lock`` and pointer files in the repository's git
+config and in ``.gitattributes``.
 
 What install changed that uninstall cannot see on disk (the ``.gitattributes``
 lines it appended, a ``merge.gitml`` section that was there before) is kept in
 ``<common git dir>/gitml/hooks-install.json``, so uninstall undoes exactly that.
 
-This module is on every hook's path: import only what is cheap at the top.
+``gitml hook`` imports this module too: import only what is cheap at the top.
 """
 
 from __future__ import annotations
@@ -22,10 +23,9 @@ import json
 import os
 import shlex
 import stat
-import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,8 +37,6 @@ if TYPE_CHECKING:
     from gitml.core.repo import Repo
 
 HOOK_NAMES = ("pre-commit", "pre-merge-commit", "pre-push", "post-checkout", "post-merge")
-POLICY_HOOKS = frozenset({"pre-commit", "pre-merge-commit", "pre-push"})
-STDIN_HOOKS = frozenset({"pre-push"})  # git feeds these on standard input (ref lines)
 SAVED_SUFFIX = ".gitml-saved"
 SHIM_MARKER = b"# gitml hook shim"
 RECORD = "hooks-install.json"
@@ -373,86 +371,3 @@ def _save_record(repo: Repo, record: dict[str, Any]) -> None:
     path = repo.data_dir / RECORD
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
         write_bytes(path, text.encode("utf-8"))
-
-
-# -- what a hook runs -------------------------------------------------------------------
-
-
-def run_saved(folder: Path, name: str, args: Sequence[str], stdin: bytes | None) -> int | None:
-    """Run the foreign hook install moved aside; its exit code, or None when there is none.
-
-    It runs like git would have run it: same arguments, git's environment
-    (``GIT_*`` included: it is the hook), output straight to the terminal, and
-    ``stdin`` fed to it (None: it reads the hook's own standard input). Not
-    through :func:`gitml.proc.run`, which captures output and strips ``GIT_*``.
-    """
-    saved = folder / (name + SAVED_SUFFIX)
-    if not saved.is_file() or not os.access(saved, os.X_OK):
-        return None  # git skips a hook that is not executable, and so do we
-    proc = subprocess.run([str(saved), *args], input=stdin, check=False)
-    return proc.returncode
-
-
-def follows_checkout(name: str, args: Sequence[str]) -> bool:
-    """Whether this hook run moves the work tree to other pointers.
-
-    post-checkout: only a branch checkout (flag 1) to another commit; a file
-    checkout (flag 0) and ``git checkout -b`` (same commit) change no pointer.
-    """
-    if name == "post-merge":
-        return True
-    return name == "post-checkout" and len(args) >= 3 and args[2] == "1" and args[0] != args[1]
-
-
-@dataclass(frozen=True, slots=True)
-class FollowResult:
-    enabled: bool  # hooks.checkout in config
-    updated: list[str] = field(default_factory=list)  # artifacts whose work-tree data changed
-    missing: list[str] = field(default_factory=list)  # artifacts whose data is not in the cache
-    warning: str | None = None  # why the data could not follow (the checkout itself stands)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "enabled": self.enabled,
-            "updated": self.updated,
-            "missing": self.missing,
-            "warning": self.warning,
-        }
-
-
-def checkout_enabled(repo: Repo) -> bool:
-    hooks = repo.config.raw.get("hooks") or {}
-    return bool(hooks.get("checkout", True))
-
-
-def follow_checkout(repo: Repo) -> FollowResult:
-    """Make the work tree's data match the pointers git just checked out.
-
-    A hook must not fail the checkout git already did, so what stops the data
-    from following (data not in the cache, local changes that exist nowhere
-    else, a busy lock, an invalid file) comes back as ``missing``/``warning``.
-    """
-    try:
-        if not checkout_enabled(repo):
-            return FollowResult(enabled=False)
-        return _follow(repo)
-    except GitmlError as exc:
-        hint = f" — {exc.hint}" if exc.hint else ""
-        return FollowResult(enabled=True, warning=f"{exc.message}{hint}")
-
-
-def _follow(repo: Repo) -> FollowResult:
-    from gitml.ops.checkout import materialize
-    from gitml.ops.status import in_cache
-    from gitml.ops.workspace import load_pointers
-
-    with repo.lock("gitml hook: checkout"):
-        ptrs = load_pointers(repo, with_outputs=True)
-        missing = [p for p in ptrs if not in_cache(repo, p)]
-        ready = [p for p in ptrs if p not in missing]
-        results = materialize(repo, ready)
-    return FollowResult(
-        enabled=True,
-        updated=[r.path for r in results if r.changed],
-        missing=[p.rel for p in missing],
-    )

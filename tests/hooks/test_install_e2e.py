@@ -220,3 +220,17 @@ def test_commands_have_help_with_an_example(repo: Any) -> None:
     from gitml.cli.hooks import hook_cmd
 
     assert hook_cmd.hidden  # the shims' entry point, not a user's
+
+
+def test_a_foreign_hook_without_a_shebang_runs_with_sh(repo: Any, tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    hook = _hooks(repo) / "post-merge"
+    hook.write_text(f'echo "no shebang $1" > "{log}"\n')
+    hook.chmod(0o755)
+    repo.ok("install", "--hooks", "post-merge")
+    root = Path(repo.root)
+    git_ok(root, "checkout", "-q", "-b", "side")
+    git_ok(root, "commit", "-q", "--allow-empty", "-m", "side")
+    git_ok(root, "checkout", "-q", "main")
+    git_ok(root, "merge", "-q", "side")
+    assert log.read_text() == "no shebang 0\n"
