@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -75,9 +77,61 @@ def second_change(repo: TmpRepo) -> None:
     repro(repo)
 
 
+class _Builder:
+    """TmpRepo's helpers for a session fixture (which cannot use the per-test ones)."""
+
+    def __init__(self, root: Path, env: dict[str, str]) -> None:
+        self.root = root
+        self.env = env
+
+    def gen(self, files: dict[str, str | bytes]) -> None:
+        for rel, content in files.items():
+            path = self.root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content)
+
+    def git(self, *args: str) -> None:
+        subprocess.run(["git", *args], cwd=self.root, env=self.env, check=True)
+
+    def run(self, *args: str, env: dict[str, str] | None = None) -> Any:
+        cmd = [sys.executable, "-m", "gitml", *args]
+        proc = subprocess.run(
+            cmd, cwd=self.root, env={**self.env, **(env or {})}, capture_output=True, text=True
+        )
+        proc.code = proc.returncode  # type: ignore[attr-defined]
+        return proc
+
+    def ok(self, *args: str) -> None:
+        proc = self.run(*args)
+        assert proc.returncode == 0, proc.stderr
+
+    def commit(self, message: str) -> None:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message)
+
+
+@pytest.fixture(scope="session")
+def _two_commits_template(_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The two commits, built once (each repro costs seconds) and copied for each test."""
+    home = tmp_path_factory.mktemp("review-home")
+    (home / ".gitconfig").write_text("[user]\n\tname = gitml tests\n\temail = t@gitml.invalid\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") and k != "CI"}
+    env.update(HOME=str(home), GIT_CONFIG_NOSYSTEM="1")
+    root = tmp_path_factory.mktemp("review-template") / "repo"
+    shutil.copytree(_template, root, symlinks=True)
+    builder = _Builder(root, env)
+    first_commit(builder)
+    second_change(builder)
+    builder.commit("second")
+    return root
+
+
 @pytest.fixture
-def two_commits(tmp_repo: TmpRepo) -> TmpRepo:
-    first_commit(tmp_repo)
-    second_change(tmp_repo)
-    tmp_repo.commit("second")
-    return tmp_repo
+def two_commits(_two_commits_template: Path, tmp_path: Path, repo_at: Any) -> TmpRepo:
+    """A repository whose HEAD~1 and HEAD differ in data, params and metrics."""
+    root = tmp_path / "repo"
+    shutil.copytree(_two_commits_template, root, symlinks=True)
+    return repo_at(root)
