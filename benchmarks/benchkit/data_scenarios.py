@@ -72,6 +72,7 @@ def scenarios(inputs: Inputs, big_label: str) -> list[Scenario]:
     n = f"{inputs.tree_spec.files:,}"
     names = Names.of(inputs.tree_spec)
     add_tree, noop_status, re_add = names.add_tree, names.noop_status, names.re_add
+    checkout = f"`checkout` of the {n} files after deleting them (copy)"
     return [
         Scenario(
             f"`add` one {big_label} file (in page cache)",
@@ -109,13 +110,24 @@ def scenarios(inputs: Inputs, big_label: str) -> list[Scenario]:
             continues=noop_status,
         ),
         Scenario(
-            f"`checkout` of the {n} files after deleting them (copy)",
+            checkout,
             4.0,
             lambda t, r: tracked_tree(t, r, inputs),
             [["checkout"]],
             [["checkout"]],
             reset=delete_tree,
             continues=re_add,
+        ),
+        Scenario(
+            f"pre-commit hook on the {n}-file directory, nothing changed",
+            None,  # the bound is absolute: under 0.3 s
+            lambda t, r: tracked_tree(t, r, inputs),
+            [["hook", "pre-commit"]],
+            [["git-hook", "pre-commit"]],
+            continues=checkout,
+            reps=5,
+            note="gitml's default policy (artifacts-committed, pipeline-fresh); "
+            "DVC's hook runs `dvc status`",
         ),
         Scenario(
             "`--version` wall time",
