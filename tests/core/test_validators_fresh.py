@@ -16,7 +16,7 @@ from gitml.core import schema
 
 @pytest.mark.parametrize("name", schema.SCHEMAS)
 def test_generated_validator_is_fresh(name: str) -> None:
-    module = importlib.import_module(f"gitml.validators.{name}")
+    module = importlib.import_module(f"gitml.validators.{name.replace('-', '_')}")
     assert schema.schema_digest(name) == module.SCHEMA_DIGEST, (
         f"gitml/validators/{name}.py is stale: run `python -m gitml.core.schema`"
     )
@@ -29,7 +29,7 @@ def test_generated_and_compiled_validators_agree(name: str) -> None:
     import fastjsonschema
 
     compiled = fastjsonschema.compile(copy.deepcopy(schema.load_schema(name)))
-    generated = importlib.import_module(f"gitml.validators.{name}").validate
+    generated = importlib.import_module(f"gitml.validators.{name.replace('-', '_')}").validate
     samples = {
         "pointer": [{"version": 1, "path": "a", "hash": "xxh128:" + "0" * 32, "size": 1}, {}],
         "config": [{"cache": {"type": ["copy"]}}, {"cache": {"type": "nope"}}],
@@ -38,6 +38,23 @@ def test_generated_and_compiled_validators_agree(name: str) -> None:
         "tune": [
             {"metric": "m.json:acc", "direction": "maximize", "trials": 2, "space": {}},
             {"metric": "m.json:acc", "trials": "many"},
+        ],
+        "policy": [
+            {"rules": [{"id": "metric-gate", "thresholds": ["m.json:acc >= 0.9"]}]},
+            {"rules": [{"id": "pii", "hooks": ["pre-comit"]}]},
+        ],
+        "model-card": [
+            {
+                "name": "m",
+                "version": 1,
+                "owners": ["a"],
+                "license": "MIT",
+                "intended_use": "x",
+                "limitations": "y",
+                "training_data": [{"path": "d", "hash": "xxh128:" + "0" * 32}],
+                "metrics": {"acc": 0.9},
+            },
+            {"name": "m", "owners": []},
         ],
     }[name]
     for doc in samples:
