@@ -12,8 +12,16 @@ if common=$(git rev-parse --git-common-dir 2>/dev/null) && [ -d "$common/gitml" 
     if command -v gitml >/dev/null 2>&1; then
         exec gitml hook "$hook" "$@"
     fi
-    if [ -x "$python" ] && "$python" -c 'import gitml' >/dev/null 2>&1; then
-        exec "$python" -m gitml hook "$hook" "$@"
+    if [ -x "$python" ]; then
+        # The interpreter that ran `gitml install`; status 75: it cannot import gitml.
+        "$python" -c 'import sys
+try:
+    from gitml.cli.main import main
+except ImportError:
+    sys.exit(75)
+main(["hook", *sys.argv[1:]])' "$hook" "$@"
+        status=$?
+        [ "$status" -eq 75 ] || exit "$status"
     fi
 fi
 if [ -f "$here/$hook.gitml-saved" ] && [ -x "$here/$hook.gitml-saved" ]; then

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from gitml.ops.hook_run import FollowResult
     from gitml.ops.hooks import InstallResult, UninstallResult
 
+# The shim reads this exit status of its interpreter fallback as "cannot import gitml"
+# and then runs the kept hook itself: a kept hook exiting with it must not run twice.
+SHIM_NO_GITML = 75
+
 
 def _shown(folder: str, repo: Repo) -> str:
     path = Path(folder)
@@ -164,7 +168,7 @@ def hook_cmd(name: str, args: tuple[str, ...], as_json: bool, quiet: bool, verbo
             code = code or ours
     finally:
         repo.close()
-    sys.exit(code)
+    sys.exit(1 if code == SHIM_NO_GITML else code)
 
 
 def _read_stdin() -> bytes:

@@ -18,7 +18,6 @@ lines it appended, a ``merge.gitml`` section that was there before) is kept in
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import shlex
@@ -69,6 +68,8 @@ def parse_names(spec: str | None) -> list[str]:
         raise GitmlError("--hooks is empty", f"name hooks among: {', '.join(HOOK_NAMES)}")
     for name in names:
         if name not in HOOK_NAMES:
+            import difflib
+
             near = difflib.get_close_matches(name, HOOK_NAMES, n=1)
             hint = f"did you mean {near[0]!r}?" if near else f"choose among {', '.join(HOOK_NAMES)}"
             raise GitmlError(f"unknown hook {name!r}", hint)

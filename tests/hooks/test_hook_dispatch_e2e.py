@@ -141,6 +141,38 @@ def test_shim_without_a_usable_gitml_runs_only_the_kept_hook(repo: Any, tmp_path
     assert log.read_text() == "foreign 0\n"
 
 
+def test_shim_with_an_interpreter_that_lost_gitml_runs_only_the_kept_hook(
+    repo: Any, tmp_path: Path
+) -> None:
+    """The recorded python still runs but cannot import gitml (uninstalled from it)."""
+    root = Path(repo.root)
+    log = tmp_path / "foreign.log"
+    write_hook(root / ".git/hooks/pre-commit", f'echo "foreign" >> "{log}"\nexit 0\n')
+    repo.ok("install", "--hooks", "pre-commit")
+    no_site = tmp_path / "python-without-gitml"
+    write_hook(no_site, f'exec "{sys.executable}" -S "$@"\n')  # -S: no site-packages
+    shim = root / ".git/hooks/pre-commit"
+    shim.write_text(shim.read_text().replace(f"python={sys.executable}", f"python={no_site}"))
+    repo.gen({".gitml/policy.yaml": "rules:\n  - id: large-files\n    max_kb: 1\n"})
+    repo.gen({"big.bin": b"x" * 4096})  # gitml's pre-commit would refuse it
+    git_ok(root, "add", "big.bin", ".gitml/policy.yaml")
+    proc = run_git(root, "commit", "-q", "-m", "kept hook only")
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert log.read_text() == "foreign\n"
+
+
+def test_a_kept_hook_exiting_75_fails_the_hook_and_runs_once(repo: Any, tmp_path: Path) -> None:
+    """75 is the shim's "no gitml" status: gitml hook reports it as 1 instead."""
+    root = Path(repo.root)
+    log = tmp_path / "foreign.log"
+    write_hook(root / ".git/hooks/pre-commit", f'echo "foreign" >> "{log}"\nexit 75\n')
+    repo.ok("install", "--hooks", "pre-commit")
+    repo.gen({"a.txt": "a\n"})
+    git_ok(root, "add", "a.txt")
+    assert run_git(root, "commit", "-q", "-m", "refused").returncode != 0
+    assert log.read_text() == "foreign\n"
+
+
 @pytest.mark.parametrize("where", ["plain-repo", "no-repo"])
 def test_shim_outside_a_gitml_repository_exits_0(repo: Any, tmp_path: Path, where: str) -> None:
     repo.ok("install")
