@@ -21,7 +21,7 @@ DOCS = ROOT / "docs"
 FORMATS = DOCS / "formats.md"
 GENERATOR = ROOT / "scripts" / "gen_command_docs.py"
 # Schemas whose every key must be in a table of docs/formats.md (tune: docs/tuning.md).
-SCHEMAS = ("pointer", "config", "stages", "lock")
+SCHEMAS = ("pointer", "config", "stages", "lock", "policy", "model-card")
 # Pages owned elsewhere that may not exist yet; links to them are not checked.
 NOT_YET = {"tuning.md"}
 
