@@ -146,7 +146,7 @@ def _file_changes(
             notes.append(f"{snap.label}: manifest {exc.oid[:8]} not in the cache")
             sides.append({})
     if notes:
-        return (), "; ".join(notes) + " — files inside not listed (run `gitml pull`)"
+        return (), "; ".join(notes) + " — files inside not listed"
     a, b = sides
     rows = []
     for path in sorted(set(a) | set(b)):

@@ -33,7 +33,7 @@ class ManifestMissing(NotInCache):
     def __init__(self, rel: str, oid: str) -> None:
         super().__init__(
             f"{rel}: the folder's manifest {oid[:8]} is not in the cache",
-            "run `gitml pull` (or `gitml checkout` on that revision) to fetch it",
+            "its data was never stored in this cache: copy the objects from a cache that has them",
         )
         self.rel = rel
         self.oid = oid
