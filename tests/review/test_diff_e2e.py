@@ -199,6 +199,10 @@ def test_bare_clone_gives_the_same_diffs(two_commits: Any, tmp_path: Path) -> No
         result = in_bare(bare, *args)
         assert result.returncode == 0, result.stderr
         assert result.stdout == two_commits.ok(*args).out, args
+    report = in_bare(bare, "report", "--base", "HEAD~1", "--head", "HEAD", "--md")
+    assert report.returncode == 0, report.stderr
+    assert "| params.yaml | train.lr | 0.01 | 0.02 | +0.01 | +100% |" in report.stdout
+    assert "- gitml check not run: a bare repository has no work tree" in report.stdout
     no_workspace = in_bare(bare, "diff")
     assert no_workspace.returncode == 1
     assert "bare repository: there is no workspace to compare with" in no_workspace.stderr
