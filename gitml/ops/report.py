@@ -157,4 +157,3 @@ def _record_changes(kind: str, old: tuple[Record, ...], new: tuple[Record, ...])
         elif a.oid != b.oid:
             changes.append(f"{kind} {path}: {a.oid[:8]} -> {b.oid[:8]}")
     return changes
-
