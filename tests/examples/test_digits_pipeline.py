@@ -107,3 +107,28 @@ def test_digits_pipeline(tmp_repo: Any) -> None:
     )
     again = results(root)
     assert [rel for rel in RESULTS if again[rel] != first[rel]] == []
+
+    # the example's policy: the data needs a license and source, the model a card
+    shutil.copytree(EXAMPLE / ".gitml", root / ".gitml", dirs_exist_ok=True)
+    refused = tmp_repo.run("check")
+    assert refused.code == 1, refused
+    assert "[data-meta] data/digits.csv.gz.gitml: meta lacks license, source" in refused.out
+    assert "[model-card] models/model.pt: has no model card" in refused.out
+    pointer = root / "data/digits.csv.gz.gitml"
+    pointer.write_text(
+        pointer.read_text() + "meta:\n  license: CC-BY-4.0\n  source: UCI ML repository\n"
+    )
+    gitml(tmp_repo, "card", "models/model.pt")
+    card = root / "models/model.card.yaml"
+    drafted = yaml.safe_load(card.read_text())
+    assert [d["path"] for d in drafted["training_data"]] == [
+        "data/prepared",
+        "tuning/best_params.yaml",
+    ]
+    assert drafted["metrics"]["test.accuracy"] == "metrics/test.json:accuracy"
+    filled = card.read_text()
+    for field in ("license", "intended_use", "limitations"):
+        filled = filled.replace(f"{field}: ''", f"{field}: filled by the test")
+    card.write_text(filled)
+    passed = tmp_repo.run("check", "--json")
+    assert json.loads(passed.out)["passed"] is True, passed
