@@ -252,7 +252,7 @@ def run_hook(repo: Repo, name: str, args: list[str], stdin: bytes, out: Any) -> 
         result = check(repo, hook=name)
     if result.passed:
         return 0
-    out.notice(f"gitml: {name} refused by the policy ({result.context}):")
+    out.notice(f"{name} refused by the policy ({result.context}):")
     for failure in result.failures:
         out.notice(f"  {failure.line()}")
     out.notice(f"  (see `gitml check --hook {name}`; CI runs the same checks)")

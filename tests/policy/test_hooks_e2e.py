@@ -51,6 +51,18 @@ def test_pre_commit_refuses_a_large_file_and_prints_the_fix(project: Project) ->
     assert _git(project, "commit", "-m", "track weights").returncode == 0
 
 
+def test_pre_commit_judges_the_index_git_commit_uses(project: Project) -> None:
+    """`git commit -a` and `git commit PATH` write a temporary index; the hook reads it."""
+    _install(project)
+    project.repo.gen({"notes.txt": "short"})
+    project.repo.commit("notes")
+    project.repo.gen({"notes.txt": "x" * 9_000})
+    for args in (["-a"], ["--", "notes.txt"]):
+        proc = _git(project, "commit", "-m", "grow", *args)
+        assert proc.returncode != 0, (args, proc)
+        assert "[large-files] notes.txt: 9 KB would be stored in git" in proc.stderr, proc
+
+
 def test_pre_commit_refuses_a_stale_pipeline(project: Project) -> None:
     _install(project)
     project.set_quality(0.5)
