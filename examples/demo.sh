@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The gitml tour, run by `make demo` (gitml and torch are on PATH from .venv):
 # the digits example as a pipeline whose tuning stage (optuna) feeds training,
-# an explained re-run after a param change, a no-op re-run, and going back in
-# history with git + gitml checkout.
+# an explained re-run after a param change, a no-op re-run, going back in
+# history with git + gitml checkout, and governance: the policy in
+# .gitml/policy.yaml checked by git hooks, and the pull-request report.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/gitml-demo.XXXXXX")"
@@ -21,6 +22,13 @@ bold "== 1. A project: code, params, the raw dataset (57 KB) and stages.yaml in 
 run cat stages.yaml
 run gitml init
 run gitml add data/digits.csv.gz
+bold "(the policy in .gitml/policy.yaml wants a license and a source for every dataset)"
+cat >> data/digits.csv.gz.gitml <<'EOF'
+meta:
+  license: CC-BY-4.0
+  source: https://archive.ics.uci.edu/dataset/80 (UCI ML repository)
+EOF
+run cat data/digits.csv.gz.gitml
 run git add -A
 run git commit -q -m "digits project"
 
@@ -32,25 +40,38 @@ bold "(the pipeline took $((SECONDS - tune_start)) s, tuning included)"
 run gitml tune show tune -n 5
 run cat tuning/best_params.yaml
 run gitml metrics show
+bold "== 3. The policy: a model needs a card naming its training data (the commit hook would refuse it)"
+run gitml check || true
+run gitml card models/model.pt
+sed -i -e "s/^license: ''/license: CC-BY-4.0/" \
+    -e "s/^intended_use: ''/intended_use: teaching example, 8x8 handwritten digits/" \
+    -e "s/^limitations: ''/limitations: 1797 images from 43 writers, not for production/" \
+    models/model.card.yaml
+run cat models/model.card.yaml
+run gitml check
+bold "(from now on git hooks run the policy on every commit, merge and push)"
+run gitml install
 run git add -A
 run git commit -q -m "first model"
 
-bold "== 3. Change one training param: prepare and tune are skipped, train and evaluate run"
+bold "== 4. On a branch, change one training param: prepare and tune are skipped, train and evaluate run"
+run git checkout -q -b more-epochs
 run sed -i 's/^  epochs: 30/  epochs: 40/' params.yaml
 run gitml status
 run gitml repro --explain
 run gitml metrics show metrics/val.json
 run git commit -q -am "train for 40 epochs"
 
-bold "== 4. Nothing changed: nothing runs"
+bold "== 5. Nothing changed: nothing runs"
 run gitml repro --explain
 
-bold "== 5. Back in history: git checkout + gitml checkout restore the first model"
-run git checkout -q HEAD~1
-run gitml checkout
+bold "== 6. Back in history: git checkout main (the hook runs gitml checkout) restores the first model"
+run git checkout -q main
 run gitml status
 run gitml repro
-run git checkout -q main
-run gitml checkout
+run git checkout -q more-epochs
+
+bold "== 7. The pull-request report for the param change: params, metrics, data, and the policy's verdict"
+run gitml report --base main
 
 bold "== done in $((SECONDS - start)) s"

@@ -92,7 +92,7 @@ class Context:
         parts = [f"{self.hook or 'check'} on {what}"]
         if self.target:
             parts.append(f"into {self.target}")
-        if self.base:
+        if self.base and self.base != self.target:
             parts.append(f"against {self.base[:12] if _is_sha(self.base) else self.base}")
         return " ".join(parts)
 

@@ -22,12 +22,19 @@ def card_candidates(model: str) -> list[str]:
 
 
 def declared_models(snap: Any, rule: Rule) -> list[str]:
-    """Stage outputs (``outs``) and tracked data whose paths match the rule's model globs."""
+    """Recorded stage outputs (``outs``) and tracked data matching the rule's model globs."""
     globs = policies.models_globs(rule)
     found: list[str] = []
     pipeline = snap.pipeline()
     if pipeline is not None:
-        found += [o.path for s in pipeline.stages.values() for o in s.outs if o.kind == "outs"]
+        # a model no run has produced yet has no training data to describe
+        recorded = {o.path for e in snap.lock().values() for o in e.outs}
+        found += [
+            o.path
+            for s in pipeline.stages.values()
+            for o in s.outs
+            if o.kind == "outs" and o.path in recorded
+        ]
     found += [p.rel for p in snap.pointers().values()]
     return [m for m in dict.fromkeys(found) if policies.matches(m, globs)]
 
