@@ -191,12 +191,7 @@ def check(
     if ci:
         return _check_ci(repo, base, rule)
     if hook == "pre-push":
-        upstream = base or _upstream(repo)
-        head = git.rev_parse(repo.root, "HEAD")
-        if head is None:
-            raise GitmlError("nothing to push: no commit yet", "commit first")
-        ctx = _push_context(repo, head, _branch_of(upstream) or "", upstream, None)
-        return evaluate(ctx, load_policy(repo), rule)
+        return _check_push(repo, base, rule)
     ctx = Context(repo, hook, head=None, base=_resolve(repo, base), target=current_branch(repo))
     if hook == "pre-commit":
         ctx.staged = staged_files(repo)
@@ -207,6 +202,24 @@ def check(
         ctx.target = _branch_of(base)
         ctx.messages = _first_parent_messages(repo, "HEAD", ctx.base)
     return evaluate(ctx, load_policy(repo), rule)
+
+
+def _check_push(repo: Repo, base: str | None, rule_id: str | None) -> CheckResult:
+    """``gitml check --hook pre-push``: HEAD against its upstream, or what the pre-commit
+    framework says is being pushed (``PRE_COMMIT_TO_REF`` and friends)."""
+    env = os.environ
+    head_ref = env.get("PRE_COMMIT_TO_REF") or "HEAD"
+    head = git.rev_parse(repo.root, head_ref)
+    if head is None:
+        raise GitmlError(f"nothing to push: {head_ref} names no commit", "commit first")
+    from_ref = env.get("PRE_COMMIT_FROM_REF")
+    if from_ref and (from_ref == ZERO_SHA or not _have(repo, from_ref)):
+        from_ref = None
+    base = base or from_ref or _upstream(repo)
+    target = env.get("PRE_COMMIT_REMOTE_BRANCH") or _branch_of(_upstream(repo)) or ""
+    remote = env.get("PRE_COMMIT_REMOTE_NAME")
+    ctx = _push_context(repo, head, target, _resolve(repo, base), remote)
+    return evaluate(ctx, load_policy(repo), rule_id)
 
 
 def _check_ci(repo: Repo, base: str | None, rule_id: str | None) -> CheckResult:

@@ -134,3 +134,20 @@ def test_the_pre_commit_hook_imports_nothing_heavy(project: Project) -> None:
         [sys.executable, "-c", code], cwd=project.root, capture_output=True, text=True, check=False
     )
     assert "HEAVY [] CODE 0" in proc.stdout, proc
+
+
+def test_check_pre_push_reads_the_pre_commit_framework_refs(project: Project) -> None:
+    """The pre-commit framework passes what is pushed in PRE_COMMIT_* variables."""
+    project.write_policy(POLICY)
+    project.repo.commit("policy")
+    good = project.repo.git("rev-parse", "HEAD").strip()
+    project.set_quality(0.89)
+    project.repo.commit("forgot repro")
+    bad = project.repo.git("rev-parse", "HEAD").strip()
+    env = {"PRE_COMMIT_FROM_REF": good, "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/main"}
+    refused = project.repo.run("check", "--hook", "pre-push", env={**env, "PRE_COMMIT_TO_REF": bad})
+    assert refused.code == 1, refused
+    assert "stage train is stale" in refused.out
+    assert "pre-push on commit " + bad[:12] in refused.err
+    passed = project.repo.run("check", "--hook", "pre-push", env={**env, "PRE_COMMIT_TO_REF": good})
+    assert passed.code == 0, passed
