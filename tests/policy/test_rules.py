@@ -9,7 +9,7 @@ from typing import Any
 
 from .conftest import Project
 
-DIGITS = Path(__file__).resolve().parents[3] / "shared" / "data" / "digits.csv.gz"
+DIGITS = Path(__file__).resolve().parents[2] / "examples" / "digits" / "data" / "digits.csv.gz"
 
 
 def failures(result: Any) -> list[str]:
