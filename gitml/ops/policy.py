@@ -82,7 +82,7 @@ class Context:
     head: str | None = None
     base: str | None = None  # the revision regressions are measured against
     target: str | None = None  # the branch the change lands in
-    staged: list[str] | None = None  # pre-commit: paths git is about to commit
+    index: bool = False  # pre-commit: judge what git's index is about to record
     messages: list[tuple[str, str]] | None = None  # (commit or "merge", message) for trailers
     notes: list[str] = field(default_factory=list)
 
@@ -95,6 +95,11 @@ class Context:
         if self.base and self.base != self.target:
             parts.append(f"against {self.base[:12] if _is_sha(self.base) else self.base}")
         return " ".join(parts)
+
+    @cached_property
+    def staged(self) -> list[str] | None:
+        """pre-commit: the paths git is about to commit (read only when a rule asks)."""
+        return staged_files(self.repo) if self.index else None
 
     @cached_property
     def head_snapshot(self) -> Any:
@@ -194,7 +199,7 @@ def check(
         return _check_push(repo, base, rule)
     ctx = Context(repo, hook, head=None, base=_resolve(repo, base), target=current_branch(repo))
     if hook == "pre-commit":
-        ctx.staged = staged_files(repo)
+        ctx.index = True
     elif hook == "pre-merge-commit":
         ctx.base = ctx.base or "HEAD"
         ctx.messages = _merge_message(repo)
@@ -337,7 +342,12 @@ def _upstream(repo: Repo) -> str | None:
 
 
 def current_branch(repo: Repo) -> str | None:
-    return git.current_branch(repo.root)
+    """The checked-out branch, read from HEAD itself (no git process on the hook path)."""
+    try:
+        head = (repo.git_dir / "HEAD").read_text().strip()
+    except OSError:
+        return git.current_branch(repo.root)
+    return head.removeprefix("ref: refs/heads/") if head.startswith("ref: refs/heads/") else None
 
 
 def _hook_env(repo: Repo) -> dict[str, str]:
