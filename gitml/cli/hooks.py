@@ -7,7 +7,6 @@ that needs it.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,12 +18,7 @@ from gitml.ops.hooks import HOOK_NAMES
 
 if TYPE_CHECKING:
     from gitml.core.repo import Repo
-    from gitml.ops.hook_run import FollowResult
     from gitml.ops.hooks import InstallResult, UninstallResult
-
-# The shim reads this exit status of its interpreter fallback as "cannot import gitml"
-# and then runs the kept hook itself: a kept hook exiting with it must not run twice.
-SHIM_NO_GITML = 75
 
 
 def _shown(folder: str, repo: Repo) -> str:
@@ -151,54 +145,6 @@ def hook_cmd(name: str, args: tuple[str, ...], as_json: bool, quiet: bool, verbo
       gitml hook pre-commit                      # what `git commit` runs
       gitml hook post-checkout OLD NEW 1         # data follows a branch switch
     """
-    from gitml.core.repo import Repo
-    from gitml.ops.hook_run import STDIN_HOOKS, run_saved
-    from gitml.ops.hooks import hooks_dir, is_initialised
+    from gitml.cli.hook_entry import run_hook_command
 
-    out = make_out(as_json, quiet, verbose)
-    stdin = _read_stdin() if name in STDIN_HOOKS else None
-    repo = Repo.find(require_init=False)
-    repo.on_notice = out.notice
-    try:
-        env_dir = os.environ.get("GITML_HOOKS_DIR")  # set by the shim: where it lives
-        folder = Path(env_dir) if env_dir else hooks_dir(repo)
-        code = run_saved(folder, name, args, stdin) or 0
-        if is_initialised(repo):
-            ours = _run_ours(repo, name, args, stdin, out)
-            code = code or ours
-    finally:
-        repo.close()
-    sys.exit(1 if code == SHIM_NO_GITML else code)
-
-
-def _read_stdin() -> bytes:
-    if sys.stdin is None or sys.stdin.isatty():
-        return b""
-    return sys.stdin.buffer.read()
-
-
-def _run_ours(repo: Repo, name: str, args: tuple[str, ...], stdin: bytes | None, out: Out) -> int:
-    from gitml.ops import hook_run as ops
-
-    if name in ops.POLICY_HOOKS:
-        from gitml.ops.policy import run_hook
-
-        return int(run_hook(repo, name, list(args), stdin or b"", out))
-    if ops.follows_checkout(name, args):
-        _print_follow(out, name, ops.follow_checkout(repo))
-    return 0
-
-
-def _print_follow(out: Out, name: str, r: FollowResult) -> None:
-    if out.json:
-        out.emit_json({"hook": name, "checkout": r.to_dict()})
-        return
-    for path in r.missing:
-        out.notice(
-            f"warning: {path}: not checked out, its data is not in the cache"
-            " — `gitml pull` it, or `gitml repro` the stage that makes it"
-        )
-    if r.warning:
-        out.notice(f"warning: data did not follow the checkout: {r.warning}")
-    if r.updated:
-        out.notice(f"checked out data: {', '.join(r.updated)}")
+    sys.exit(run_hook_command(name, list(args), make_out(as_json, quiet, verbose)))

@@ -1,15 +1,17 @@
-"""The ``gitml`` entry point: a lazily loaded command group and the one error handler."""
+"""The ``gitml`` entry point and the one error handler.
+
+click and the command group (:mod:`gitml.cli.app`) are imported only when a
+command needs them: ``gitml hook NAME ...``, which git runs on every commit,
+goes straight to :mod:`gitml.cli.hook_entry`.
+"""
 
 from __future__ import annotations
 
-import importlib
 import os
 import signal
 import sys
 import time
 from typing import Any
-
-import click
 
 from gitml import __version__
 from gitml.errors import GitmlError
@@ -42,34 +44,6 @@ COMMANDS: dict[str, str] = {
 }
 
 
-class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
-            return None
-        module, attr = target.split(":")
-        command: click.Command = getattr(importlib.import_module(module), attr)
-        return command
-
-
-@click.group(
-    cls=LazyGroup,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    epilog="Run `gitml COMMAND --help` for a command's options and an example.",
-)
-@click.version_option(__version__, "-V", "--version", prog_name="gitml")
-def cli() -> None:
-    """gitml: git-native data, pipelines and tuning for machine learning.
-
-    \b
-    Example:
-      gitml init && gitml add data/raw && git add data/raw.gitml data/.gitignore
-    """
-
-
 def _crash_log() -> str:
     import tempfile
     import traceback
@@ -86,31 +60,67 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # a stop request unwinds like Ctrl-C: children are ended too
 
 
+# what the installed shims run: ``gitml hook NAME ARGS...`` (no options before NAME)
+_FAST_HOOKS = ("pre-commit", "pre-merge-commit", "pre-push", "post-checkout", "post-merge")
+
+
+def __getattr__(name: str) -> Any:
+    """``gitml.cli.main.cli``: the click group, imported on first use."""
+    if name == "cli":
+        from gitml.cli.app import cli
+
+        return cli
+    raise AttributeError(name)
+
+
+def _echo_err(text: str) -> None:
+    sys.stderr.write(f"{text}\n")
+    sys.stderr.flush()
+
+
 def main(argv: list[str] | None = None) -> Any:
     signal.signal(signal.SIGTERM, _terminate)
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        return cli.main(args=argv, prog_name="gitml", standalone_mode=False)
+        if len(args) >= 2 and args[0] == "hook" and args[1] in _FAST_HOOKS:
+            from gitml.cli.hook_entry import run_hook_command
+            from gitml.cli.output import make_out
+
+            sys.exit(run_hook_command(args[1], args[2:], make_out(False, False, False)))
+        from gitml.cli.app import cli
+
+        return cli.main(args=args, prog_name="gitml", standalone_mode=False)
     except GitmlError as exc:
         hint = f" — {exc.hint}" if exc.hint else ""
-        click.echo(f"error: {exc.message}{hint}", err=True)
+        _echo_err(f"error: {exc.message}{hint}")
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+        _echo_err("interrupted")
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.stderr.close()
         sys.exit(1)
-    except Exception:
+    except Exception as exc:
+        code = _click_exit(exc)
+        if code is not None:
+            sys.exit(code)
         path = _crash_log()
-        click.echo(
-            f"error: internal error in gitml; details in {path} — please report it", err=True
-        )
+        _echo_err(f"error: internal error in gitml; details in {path} — please report it")
         sys.exit(3)
+
+
+def _click_exit(exc: Exception) -> int | None:
+    """The exit status for click's own exceptions (usage errors, aborts); None otherwise."""
+    if "click" not in sys.modules:
+        return None
+    import click
+
+    if isinstance(exc, click.exceptions.Abort):
+        _echo_err("interrupted")
+        return 130
+    if isinstance(exc, click.exceptions.Exit):
+        return int(exc.exit_code)
+    if isinstance(exc, click.ClickException):
+        exc.show()
+        return 2 if isinstance(exc, click.UsageError) else int(exc.exit_code)
+    return None

@@ -10,9 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import click
-
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def echo(text: str, *, err: bool = False) -> None:
+    """One line to stdout (or stderr), flushed: click's echo without importing click."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(f"{text}\n")
+    stream.flush()
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,18 +28,18 @@ class Out:
 
     def info(self, text: str) -> None:
         if not self.quiet and not self.json:
-            click.echo(text)
+            echo(text)
 
     def detail(self, text: str) -> None:
         if self.verbose and not self.json:
-            click.echo(text)
+            echo(text)
 
     def notice(self, text: str) -> None:
         if not self.quiet:
-            click.echo(f"gitml: {text}", err=True)
+            echo(f"gitml: {text}", err=True)
 
     def emit_json(self, data: Any) -> None:
-        click.echo(json.dumps(data, indent=2, sort_keys=False))
+        echo(json.dumps(data, indent=2, sort_keys=False))
 
     def progress(self, label: str) -> Callable[[int, int], None] | None:
         if self.quiet or self.json or not sys.stderr.isatty() or os.environ.get("CI"):
@@ -43,6 +48,8 @@ class Out:
 
 
 def output_options(fn: F) -> F:
+    import click
+
     fn = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(fn)
     fn = click.option("-q", "--quiet", is_flag=True, help="Print only errors.")(fn)
     fn = click.option("-v", "--verbose", is_flag=True, help="Print more detail.")(fn)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gitml.core.schema import load_yaml_file
+from gitml.core.schema import load_validated
+
+if TYPE_CHECKING:
+    from gitml.core.state import StateIndex
 
 CONFIG = ".gitml/config.yaml"
 LOCAL = ".gitml/config.local.yaml"
@@ -28,12 +31,12 @@ class Config:
     raw: dict[str, Any]
 
     @classmethod
-    def load(cls, root: Path) -> Config:
+    def load(cls, root: Path, state: StateIndex | None = None) -> Config:
         merged: dict[str, Any] = {}
         for rel in (CONFIG, LOCAL):
             path = root / rel
             if path.is_file():
-                doc, _ = load_yaml_file(path, "config", rel)
+                doc = load_validated(path, "config", rel, state)
                 merged = _merge(merged, doc or {})
         return cls(merged)
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from gitml.core.atomic import write_text
 from gitml.core.hashing import format_oid, parse_oid
 from gitml.core.paths import check_relative
-from gitml.core.schema import load_yaml_file
+from gitml.core.schema import load_validated
+
+if TYPE_CHECKING:
+    from gitml.core.state import StateIndex
 
 LOCK_FILE = "stages.lock"
 
@@ -82,11 +83,12 @@ class LockEntry:
         )
 
 
-def load(root: Path) -> dict[str, LockEntry]:
+def load(root: Path, state: StateIndex | None = None) -> dict[str, LockEntry]:
+    """``root/stages.lock`` ({} without one); with the state index, parsed once per change."""
     path = root / LOCK_FILE
     if not path.is_file():
         return {}
-    doc, _ = load_yaml_file(path, "lock", LOCK_FILE)
+    doc = load_validated(path, "lock", LOCK_FILE, state)
     return _entries(doc, LOCK_FILE)
 
 
@@ -106,19 +108,20 @@ def _entries(doc: dict[str, Any], source: str) -> dict[str, LockEntry]:
     }
 
 
-class _Dumper(yaml.SafeDumper):
-    """No ``&id001`` anchors: entries that share a value still spell it out."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
 def dumps(entries: dict[str, LockEntry], order: list[str]) -> str:
     ranked = {name: i for i, name in enumerate(order)}
     names = sorted(entries, key=lambda n: (ranked.get(n, len(ranked)), n))
     doc = {"schema": 1, "stages": {name: entries[name].to_dict() for name in names}}
     header = "# Written by gitml repro: what each stage last ran with. Do not edit.\n"
-    body = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
+    import yaml
+
+    class NoAliases(yaml.SafeDumper):
+        """No ``&id001`` anchors: entries that share a value still spell it out."""
+
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    body = yaml.dump(doc, Dumper=NoAliases, sort_keys=False, allow_unicode=True, width=1000)
     return header + body
 
 

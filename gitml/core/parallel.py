@@ -7,7 +7,6 @@ loop waits on each call in turn.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
@@ -29,5 +28,7 @@ def parallel_chunks(fn: Callable[[list[T]], R], items: Sequence[T]) -> Iterator[
     if len(items) < MIN_PARALLEL:
         yield from map(fn, chunks)
         return
+    import concurrent.futures as cf
+
     with cf.ThreadPoolExecutor(max_workers=workers()) as pool:
         yield from pool.map(fn, chunks)

@@ -3,31 +3,39 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path, PurePosixPath
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from gitml.core.atomic import write_text
 from gitml.core.hashing import format_oid, parse_oid
 from gitml.core.paths import check_relative
-from gitml.core.schema import load_yaml_file, validate
+from gitml.core.schema import load_validated, validate
 from gitml.errors import InvalidFile
+
+if TYPE_CHECKING:
+    import yaml
+
+    from gitml.core.state import StateIndex
 
 SUFFIX = ".gitml"
 
 
-class _Dumper(yaml.SafeDumper):
-    """Writes strings holding NEL (U+0085) double-quoted, where it is escaped: PyYAML
-    writes it raw in other styles and a reader then folds it into a space."""
+@cache
+def _dumper() -> type[yaml.SafeDumper]:
+    """A dumper that writes strings holding NEL (U+0085) double-quoted, where it is
+    escaped: PyYAML writes it raw in other styles and a reader folds it into a space."""
+    import yaml
 
+    class Dumper(yaml.SafeDumper):
+        pass
 
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = '"' if "\x85" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+    def represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        style = '"' if "\x85" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
-
-_Dumper.add_representer(str, _represent_str)
+    Dumper.add_representer(str, represent_str)
+    return Dumper
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +70,9 @@ class Pointer:
         return doc
 
     def dumps(self) -> str:
-        return yaml.dump(self.to_dict(), Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+        import yaml
+
+        return yaml.dump(self.to_dict(), Dumper=_dumper(), sort_keys=False, allow_unicode=True)
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any], pointer_rel: str) -> Pointer:
@@ -78,9 +88,11 @@ class Pointer:
         )
 
 
-def load(root: Path, pointer_rel: str) -> Pointer:
-    """Load and validate ``root/pointer_rel``; raise InvalidFile with file:line on error."""
-    doc, _text = load_yaml_file(root / pointer_rel, "pointer", pointer_rel)
+def load(root: Path, pointer_rel: str, state: StateIndex | None = None) -> Pointer:
+    """Load and validate ``root/pointer_rel``; raise InvalidFile with file:line on error.
+
+    With the state index, an unchanged pointer is not parsed again."""
+    doc = load_validated(root / pointer_rel, "pointer", pointer_rel, state)
     return Pointer.from_dict(doc, pointer_rel)
 
 

@@ -14,9 +14,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitml.core.located import LocatedDoc, load_located
+from gitml.core.schema import cached_document
+
+if TYPE_CHECKING:
+    from gitml.core.state import StateIndex
 
 POLICY_FILE = ".gitml/policy.yaml"
 HOOKS = ("pre-commit", "pre-merge-commit", "pre-push", "ci")
@@ -160,12 +164,22 @@ def parse_threshold(text: str) -> Threshold:
     return Threshold(file, key, op, float(number))
 
 
-def load(root: Path) -> Policy | None:
-    """The policy of the work tree at ``root``, or None when it has none."""
+def load(root: Path, state: StateIndex | None = None) -> Policy | None:
+    """The policy of the work tree at ``root``, or None when it has none.
+
+    With the state index, a policy that passed every check is not parsed again
+    until the file changes (hooks read it on every commit)."""
     path = root / POLICY_FILE
     if not path.is_file():
         return None
-    return from_located(load_located(path, POLICY_FILE, schema="policy"))
+
+    def checked() -> Any:
+        located = load_located(path, POLICY_FILE, schema="policy")
+        from_located(located)  # raises on anything wrong, with file:line
+        return _plain(located.doc)
+
+    doc = cached_document(path, POLICY_FILE, "policy-checked", state, checked)
+    return from_located(LocatedDoc(POLICY_FILE, doc))
 
 
 def from_located(doc: LocatedDoc) -> Policy:

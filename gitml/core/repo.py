@@ -66,7 +66,8 @@ class Repo:
 
     @cached_property
     def config(self) -> Config:
-        return Config.load(self.root)
+        # the state index lives in data_dir: do not create it just to read the config
+        return Config.load(self.root, self.state if self.data_dir.is_dir() else None)
 
     @cached_property
     def cache(self) -> LocalCache:

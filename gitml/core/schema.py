@@ -10,21 +10,27 @@ from __future__ import annotations
 
 import copy
 import difflib
-import importlib.util
+import importlib
 import json
+import os
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from gitml.errors import GitmlError, InvalidFile
+
+if TYPE_CHECKING:
+    import yaml
+
+    from gitml.core.state import StateIndex
 
 Validator = Callable[[Any], Any]
 
 
 def schema_path(name: str) -> Path:
+    import importlib.util
+
     spec = importlib.util.find_spec("gitml.schemas")
     if spec is None or not spec.submodule_search_locations:
         raise GitmlError("gitml's schemas are not installed", "reinstall gitml")
@@ -99,12 +105,16 @@ if __name__ == "__main__":
 
 
 def _loader() -> type[yaml.SafeLoader]:
+    import yaml
+
     loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return loader
 
 
 def parse_yaml(text: str, source: str) -> Any:
     """Parse YAML; a syntax error becomes one line with file:line:column."""
+    import yaml
+
     try:
         return yaml.load(text, Loader=_loader())
     except yaml.MarkedYAMLError as exc:
@@ -129,6 +139,8 @@ def position_of(text: str, keys: Sequence[str | int]) -> Position | None:
 
     Only called on the error path, so it may re-parse the text.
     """
+    import yaml
+
     try:
         node = yaml.compose(text, Loader=_loader())
     except yaml.YAMLError:
@@ -227,3 +239,45 @@ def load_yaml_file(path: Path, schema: str, source: str | None = None) -> tuple[
     doc = parse_yaml(text, shown)
     validate(doc, schema, shown, text_locator(text))
     return doc, text
+
+
+def load_validated(path: Path, schema: str, source: str, state: StateIndex | None) -> Any:
+    """``load_yaml_file``'s document, kept in the state index while the file is unchanged.
+
+    Pointer files, the lock file and the config are read by nearly every
+    command; a stored document costs a ``stat`` and a JSON parse instead of
+    importing and running a YAML parser and a validator.
+    """
+    return cached_document(
+        path, source, schema, state, lambda: load_yaml_file(path, schema, source)[0]
+    )
+
+
+def cached_document(
+    path: Path, source: str, kind: str, state: StateIndex | None, load: Callable[[], Any]
+) -> Any:
+    """``load()``'s result for the file at ``path``, stored in the state index by its stat.
+
+    ``load`` must parse and fully validate the file (raising on any problem):
+    only what it returns for a valid file is stored, and only when it survives a
+    JSON round trip unchanged and the file's mtime is outside the racy window.
+    """
+    if state is None:
+        return load()
+    from gitml import __version__
+
+    st = os.stat(path)
+    key = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    kind = f"{kind}@{__version__}"
+    hit = state.parsed_get(source, kind, key)
+    if hit is not None:
+        return json.loads(hit)
+    doc = load()
+    try:
+        text = json.dumps(doc, separators=(",", ":"))
+        same = json.loads(text) == doc
+    except (TypeError, ValueError):
+        same = False
+    if same:
+        state.parsed_put(source, kind, key, text)
+    return doc

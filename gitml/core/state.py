@@ -22,6 +22,8 @@ from typing import Any
 RACY_NS = 25_000_000
 
 StatKey = tuple[int, int, int]  # (inode, size, mtime_ns)
+# (inode, size, mtime_ns, ctime_ns): ctime also changes when an edit restores the mtime
+ParsedKey = tuple[int, int, int, int]
 # ``checked_ns`` value for files gitml wrote itself from a known object.
 TRUSTED = -1
 
@@ -69,6 +71,11 @@ class StateIndex:
         db.execute(
             "CREATE TABLE IF NOT EXISTS trees (path TEXT PRIMARY KEY, listing TEXT NOT NULL,"
             " oid TEXT NOT NULL, trusted INTEGER NOT NULL, entries BLOB NOT NULL)"
+        )
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS documents (path TEXT PRIMARY KEY, kind TEXT NOT NULL,"
+            " ino INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
+            " ctime_ns INTEGER NOT NULL, doc TEXT NOT NULL)"
         )
         db.execute("SELECT count(*) FROM state").fetchone()
 
@@ -130,6 +137,25 @@ class StateIndex:
         self._db.execute(
             "INSERT OR REPLACE INTO trees VALUES (?, ?, ?, ?, ?)",
             (path, snapshot.listing, snapshot.oid, int(snapshot.trusted), snapshot.entries),
+        )
+
+    # -- validated documents of small files gitml reads on every command -----
+
+    def parsed_get(self, path: str, kind: str, key: ParsedKey) -> str | None:
+        """The JSON of ``path``'s validated document, if it was stored for this stat."""
+        row = self._db.execute(
+            "SELECT doc FROM documents WHERE path = ? AND kind = ? AND ino = ? AND size = ?"
+            " AND mtime_ns = ? AND ctime_ns = ?",
+            (path, kind, *key),
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def parsed_put(self, path: str, kind: str, key: ParsedKey, doc: str) -> None:
+        """Remember a document; not while its mtime is too recent to tell a later write."""
+        if key[2] + RACY_NS >= time.time_ns():
+            return
+        self._db.execute(
+            "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)", (path, kind, *key, doc)
         )
 
     # -- manifests whose every object is known to be in the cache -------------

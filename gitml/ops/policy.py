@@ -151,7 +151,7 @@ def load_policy(repo: Repo, rev: str | None = None) -> Policy:
             return policies.from_located(
                 loads_located(text.decode("utf-8", "replace"), source, schema="policy")
             )
-    found = policies.load(repo.root)
+    found = policies.load(repo.root, repo.state)
     if found is not None:
         return found
     rules = []

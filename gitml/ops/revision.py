@@ -117,7 +117,9 @@ class Snapshot:
         if isinstance(self._source, _CommitSource):
             rels = self._source.files.paths(_is_pointer_file)
         else:
+            # the work tree's pointers, through the state index's parsed documents
             rels = [r for r in git.pointer_files(self.repo.root, SUFFIX) if _is_pointer_file(r)]
+            return {rel: pointers.load(self.repo.root, rel, self.repo.state) for rel in rels}
         found: dict[str, Pointer] = {}
         for rel in rels:
             text = self.read_text(rel)
@@ -130,6 +132,8 @@ class Snapshot:
         """``stages.lock`` at this revision (empty when there is none)."""
 
         def load() -> dict[str, LockEntry]:
+            if isinstance(self._source, _WorkSource):
+                return lockfile.load(self.repo.root, self.repo.state)
             text = self.read_text(lockfile.LOCK_FILE)
             return {} if text is None else lockfile.loads(text, self.shown(lockfile.LOCK_FILE))
 

@@ -38,7 +38,7 @@ def load_pointers(
     return [
         outputs[rel]
         if rel in outputs and rel not in candidates
-        else pointers.load(repo.root, candidates.get(rel, rel + SUFFIX))
+        else pointers.load(repo.root, candidates.get(rel, rel + SUFFIX), repo.state)
         for rel in wanted
     ]
 
@@ -48,7 +48,7 @@ def lock_outputs(repo: Repo) -> dict[str, Pointer]:
     from gitml.core import lockfile
 
     out: dict[str, Pointer] = {}
-    for entry in lockfile.load(repo.root).values():
+    for entry in lockfile.load(repo.root, repo.state).values():
         for rec in entry.outs:
             if rec.cache:
                 out[rec.path] = Pointer(rec.path, rec.oid, rec.size, rec.files)
