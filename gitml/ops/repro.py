@@ -116,7 +116,7 @@ def plan(
             entries.get(name),
             rebuilt=will_run,
             producer=pipeline.dag.producer,
-            tune_key=_tune_key(pipeline, name),
+            tune_key=tune_key(pipeline, name),
         )
         reasons = _effective_reasons(found, name in forced, opts.strict_env)
         if reasons:
@@ -126,7 +126,7 @@ def plan(
     return result
 
 
-def _tune_key(pipeline: Pipeline, name: str) -> str | None:
+def tune_key(pipeline: Pipeline, name: str) -> str | None:
     spec = pipeline.tune_specs.get(name)
     if spec is None:
         return None
@@ -254,7 +254,7 @@ class _Executor:
             return None
         self.inspector.forget()
         found = check(
-            self.inspector, stage, self.entries.get(name), tune_key=_tune_key(self.pipeline, name)
+            self.inspector, stage, self.entries.get(name), tune_key=tune_key(self.pipeline, name)
         )
         reasons = _effective_reasons(found, name in self.forced, self.opts.strict_env)
         if not reasons:
@@ -330,7 +330,7 @@ class _Executor:
 
     def _key(self, stage: Stage, found: Check) -> str:
         outs = [(o.path, o.cache) for o in stage.outs]
-        tune = _tune_key(self.pipeline, stage.name)
+        tune = tune_key(self.pipeline, stage.name)
         cmd = [*stage.cmd, f"# tune {tune}"] if tune else stage.cmd
         return run_key(cmd, found.deps, found.params, outs)
 
@@ -367,11 +367,11 @@ class _Executor:
         records: Sequence[lockfile.Record],
         tune: dict[str, Any] | None = None,
     ) -> None:
-        tune_key = _tune_key(self.pipeline, stage.name)
-        if tune is None and tune_key is not None:  # restored: keep what the study recorded
+        spec = tune_key(self.pipeline, stage.name)
+        if tune is None and spec is not None:  # restored: keep what the study recorded
             previous = self.entries.get(stage.name)
-            tune = dict(previous.tune) if previous and previous.tune.get("spec") == tune_key else {}
-            tune["spec"] = tune_key
+            tune = dict(previous.tune) if previous and previous.tune.get("spec") == spec else {}
+            tune["spec"] = spec
         self.entries[stage.name] = LockEntry(
             cmd=stage.cmd,
             deps=found.deps,

@@ -283,3 +283,33 @@ def test_check_json_lists_rules_and_failures(project: Project) -> None:
     assert doc["rules_run"] == ["data-meta", "pipeline-fresh"]
     assert doc["failures"][0]["rule"] == "data-meta"
     assert doc["failures"][0]["file"] == "data.csv.gitml"
+
+
+def test_a_clone_without_the_data_passes_but_its_own_changes_are_judged(
+    project: Project, tmp_path: Path
+) -> None:
+    """git clone copies no cache: missing data is not staleness, a new reference is."""
+    import subprocess
+
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(project.root), str(clone)], check=True)
+    (clone / "notes.txt").write_text("hello")
+    subprocess.run(["git", "add", "notes.txt"], cwd=clone, check=True)
+    result = project.repo.run("check", "-v", cwd=clone)
+    assert result.code == 0, result
+    assert "data.csv is not in this clone; not checked" in result.out
+    # params changed in the clone: the stage is stale even though no data is here
+    (clone / "params.yaml").write_text("quality: 0.5\n")
+    stale = project.repo.run("check", cwd=clone)
+    assert stale.code == 1
+    assert "stage train is stale: param quality changed from 0.9 to 0.5" in stale.out
+    assert "missing" not in stale.out
+    # a pointer to data nobody has stored is refused
+    (clone / "params.yaml").write_text("quality: 0.9\n")
+    pointer = clone / "data.csv.gitml"
+    text = pointer.read_text()
+    old = text.split("hash: xxh128:")[1][:32]
+    pointer.write_text(text.replace(old, "f" * 32))
+    bad = project.repo.run("check", cwd=clone)
+    assert bad.code == 1
+    assert "[artifacts-committed] data.csv: its data is not in the cache" in bad.out

@@ -23,14 +23,22 @@ def artifacts_committed(ctx: Context, rule: Rule) -> list[Failure]:
 
 def _workspace_artifacts(ctx: Context, rule: Rule) -> list[Failure]:
     from gitml.core.tree import Hasher
-    from gitml.ops.status import MODIFIED, NOT_IN_CACHE, artifact_status
+    from gitml.ops.status import MISSING, MODIFIED, NOT_IN_CACHE, artifact_status
     from gitml.ops.workspace import load_pointers
 
     repo = ctx.repo
     hasher = Hasher(repo.state)
     failures = []
+    committed: dict[str, str] | None = None
     for ptr in load_pointers(repo, with_outputs=True):
         found = artifact_status(repo, ptr, hasher, False)
+        if found.workspace == MISSING and found.state == NOT_IN_CACHE:
+            # not in this clone at all: only a reference this change makes is suspect
+            if committed is None:
+                committed = _committed_oids(ctx)
+            if committed.get(ptr.rel) == ptr.oid:
+                ctx.notes.append(f"{rule.id}: {ptr.rel} is not in this clone; not checked")
+                continue
         if found.workspace == MODIFIED:
             failures.append(
                 Failure(
@@ -44,6 +52,17 @@ def _workspace_artifacts(ctx: Context, rule: Rule) -> list[Failure]:
         elif found.state == NOT_IN_CACHE:
             failures.append(_not_cached(rule, ptr.rel))
     return failures
+
+
+def _committed_oids(ctx: Context) -> dict[str, str]:
+    """Artifact path -> hash as HEAD records it ({} before the first commit)."""
+    from gitml import git
+    from gitml.ops.revision import snapshot
+
+    if git.rev_parse(ctx.repo.root, "HEAD") is None:
+        return {}
+    with snapshot(ctx.repo, "HEAD") as head:
+        return {rel: p.oid for rel, p in head.artifacts().items()}
 
 
 def _not_cached(rule: Rule, rel: str) -> Failure:
@@ -82,9 +101,7 @@ def pipeline_fresh(ctx: Context, rule: Rule) -> list[Failure]:
     if ctx.head is None:
         if not (ctx.repo.root / "stages.yaml").is_file():
             return []
-        from gitml.ops.repro import stage_status
-
-        outcomes = [(o.name, o.reasons) for o in stage_status(ctx.repo) if o.reasons]
+        outcomes = _stale_in_work_tree(ctx)
     else:
         outcomes = _stale_at_commit(ctx)
     return [
@@ -96,6 +113,36 @@ def pipeline_fresh(ctx: Context, rule: Rule) -> list[Failure]:
         )
         for name, reasons in outcomes
     ]
+
+
+def _stale_in_work_tree(ctx: Context) -> list[tuple[str, Any]]:
+    """Stages whose lock entry does not match the work tree.
+
+    Data that is not here at all (a clone whose cache has not been filled) is
+    judged by what stages.lock and the pointers record: missing is not stale.
+    """
+    from gitml.core import lockfile
+    from gitml.ops.pipeline import load_pipeline
+    from gitml.ops.repro import tune_key
+    from gitml.ops.rules.commit_inspector import WorkInspector
+    from gitml.ops.staleness import check
+
+    repo = ctx.repo
+    pipeline = load_pipeline(repo)
+    if pipeline is None:
+        return []
+    entries = lockfile.load(repo.root, repo.state)
+    inspector = WorkInspector(repo, entries, ctx.head_snapshot.pointers().values())
+    stale = []
+    for name in pipeline.dag.order():
+        stage = pipeline.stages[name]
+        if stage.frozen:
+            continue
+        found = check(inspector, stage, entries.get(name), tune_key=tune_key(pipeline, name))
+        reasons = [r for r in found.reasons if r.kind != "always"]
+        if reasons:
+            stale.append((name, reasons))
+    return stale
 
 
 def _stale_at_commit(ctx: Context) -> list[tuple[str, Any]]:

@@ -135,10 +135,13 @@ def _check_card(ctx: Context, rule: Rule, model: str, card: str, text: str) -> l
                 )
             )
     metrics = snap.metrics()
+    declared = set(snap.metrics_files())
     for name, value in doc["metrics"].items():
         if isinstance(value, str) and ":" in value:
             file, key = value.rsplit(":", 1)
-            if key not in metrics.get(file, {}):
+            if file in declared and file not in metrics:
+                ctx.notes.append(f"{rule.id}: {file} is not available here; {name} not checked")
+            elif key not in metrics.get(file, {}):
                 failures.append(
                     Failure(
                         rule.id,

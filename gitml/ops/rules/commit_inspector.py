@@ -1,12 +1,16 @@
-"""Hashes and params as a commit holds them, for judging a pipeline without a checkout."""
+"""Inspectors for judging a pipeline: as a commit holds it (no checkout), and as the
+work tree holds it when some data was never fetched into this clone."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from gitml.core.hashing import hash_bytes
 from gitml.core.lockfile import Record
 from gitml.core.manifest import Entry, Manifest
+from gitml.core.pointer import Pointer
+from gitml.core.repo import Repo
 from gitml.ops.policy import Context
 from gitml.ops.staleness import Inspector
 
@@ -80,3 +84,17 @@ class CommitInspector(Inspector):
             )
             return before
         return found
+
+
+class WorkInspector(Inspector):
+    """The work tree's hashes; a path that is not there counts as what stages.lock
+    (for a stage output) or its pointer (for tracked data) records."""
+
+    def __init__(self, repo: Repo, entries: dict[str, Any], pointers: Iterable[Pointer]) -> None:
+        super().__init__(repo)
+        self.recorded: dict[str, Record] = {o.path: o for e in entries.values() for o in e.outs}
+        self.recorded.update({p.rel: Record(p.rel, p.oid, p.size, p.files) for p in pointers})
+
+    def record(self, rel: str) -> Record | None:
+        found = super().record(rel)
+        return found if found is not None else self.recorded.get(rel)
