@@ -19,7 +19,13 @@ MIN_PARALLEL = 2 * CHUNK
 
 
 def workers() -> int:
-    return min(8, 2 * (os.cpu_count() or 2))
+    """One thread per core (at least 2, at most 8).
+
+    Measured on 2 cores, checking out 20,000 small files: 1-3 threads take
+    1.2-1.5 s, 4 threads 1.7-2.2 s and 8 threads 1.9-2.3 s. Beyond a thread per
+    core, the threads mostly hand the GIL to each other around each system call.
+    """
+    return max(2, min(8, os.cpu_count() or 2))
 
 
 def parallel_chunks(fn: Callable[[list[T]], R], items: Sequence[T]) -> Iterator[R]:
