@@ -46,6 +46,7 @@ class _Plan:
     unchanged: int = 0
     conflicts: list[str] = field(default_factory=list)
     replace_other_kind: bool = False  # a folder where a file belongs, or vice versa
+    absent: bool = False  # nothing was at the artifact's path: no file needs a look first
 
 
 def checkout(
@@ -99,6 +100,7 @@ def _plan(repo: Repo, ptr: Pointer, hasher: Hasher) -> _Plan:
     path = repo.root / ptr.rel
     if not os.path.lexists(path):
         plan.place = [(e, False) for e in manifest]
+        plan.absent = True
         return plan
     wrong_kind = path.is_dir() != ptr.is_dir
     if path.is_dir():
@@ -153,7 +155,7 @@ def _apply(
         if parent not in made:
             _make_dir(parent)
             made.add(parent)
-        if os.path.isdir(dst) and not os.path.islink(dst):
+        if not plan.absent and os.path.isdir(dst) and not os.path.islink(dst):
             shutil.rmtree(dst)
         tasks.append((repo.cache.path_str(entry.oid), str(dst), entry.executable, entry.oid))
 
