@@ -236,6 +236,7 @@ def _check_ci(repo: Repo, base: str | None, rule_id: str | None) -> CheckResult:
     head = git.rev_parse(repo.root, "HEAD")
     if head is None:
         raise GitmlError("no commit to check", "run `gitml check --ci` in a clone with history")
+    _resolve(repo, base)  # a --base that names nothing is an error, not "no base"
     target_ref = os.environ.get("GITHUB_BASE_REF") or None
     if base is None and target_ref:
         for candidate in (f"origin/{target_ref}", target_ref):

@@ -68,3 +68,11 @@ def test_unknown_base_revision(tmp_repo: Any) -> None:
     result = tmp_repo.run("check", "--base", "nope")
     assert result.code == 1
     assert "unknown revision 'nope'" in result.err
+
+
+def test_unknown_base_revision_in_ci(tmp_repo: Any) -> None:
+    tmp_repo.gen({"a.txt": "a"})
+    tmp_repo.commit("a")
+    result = tmp_repo.run("check", "--ci", "--base", "origin/nope")
+    assert result.code == 1
+    assert "unknown revision 'origin/nope'" in result.err
