@@ -53,6 +53,12 @@ bold "(from now on git hooks run the policy on every commit, merge and push)"
 run gitml install
 run git add -A
 run git commit -q -m "first model"
+bold "(a 300 KB file staged into git: the pre-commit hook refuses the commit and says what to do)"
+head -c 300000 /dev/urandom > weights.bin
+run git add weights.bin
+run git commit -q -m "add weights" || true
+run git rm -q --cached weights.bin
+rm weights.bin
 
 bold "== 4. On a branch, change one training param: prepare and tune are skipped, train and evaluate run"
 run git checkout -q -b more-epochs
