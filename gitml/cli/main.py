@@ -104,9 +104,21 @@ def main(argv: list[str] | None = None) -> Any:
         code = _click_exit(exc)
         if code is not None:
             sys.exit(code)
+        if _damaged_state(exc):
+            _echo_err(
+                f"error: gitml's state index is damaged ({exc}) — delete .git/gitml/state "
+                "(a cache of hashes, safe to delete) and run the command again"
+            )
+            sys.exit(1)
         path = _crash_log()
         _echo_err(f"error: internal error in gitml; details in {path} — please report it")
         sys.exit(3)
+
+
+def _damaged_state(exc: Exception) -> bool:
+    """A damaged SQLite state index found after it was opened (opening sets one aside)."""
+    sqlite3 = sys.modules.get("sqlite3")
+    return sqlite3 is not None and isinstance(exc, sqlite3.DatabaseError)
 
 
 def _click_exit(exc: Exception) -> int | None:

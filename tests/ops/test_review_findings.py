@@ -39,3 +39,21 @@ def test_api_params_by_hand_from_a_subfolder(tmp_repo) -> None:  # type: ignore[
         check=True,
     )
     assert proc.stdout.strip() == "0.5"
+
+
+def test_a_state_index_damaged_past_its_first_pages_is_one_clear_error(tmp_repo) -> None:  # type: ignore[no-untyped-def]
+    """Opening reads only the first pages (a full scan would cost every command);
+    damage further in is found by the query that meets it, and said plainly."""
+    tmp_repo.gen({f"d/f{i}": str(i) * 50 for i in range(3000)})
+    tmp_repo.ok("add", "d")
+    tmp_repo.ok("status")
+    db = tmp_repo.root / ".git/gitml/state/state.db"
+    data = bytearray(db.read_bytes())
+    start = int(len(data) * 0.7) // 4096 * 4096
+    data[start:] = os.urandom(len(data) - start)
+    db.write_bytes(bytes(data))
+    result = tmp_repo.run("status")
+    assert result.code == 1, result
+    assert result.err.startswith("error: gitml's state index is damaged"), result.err
+    assert "delete .git/gitml/state" in result.err
+    assert "internal error" not in result.err
