@@ -350,12 +350,6 @@ def list_paths(root: Path, rev: str, wanted: Callable[[str], bool]) -> list[str]
 # -- revisions, the index and commit messages (governance) -------------------
 
 
-def rev_parse(root: Path, rev: str) -> str | None:
-    """The commit id ``rev`` names, or None when it names nothing."""
-    proc = run(["git", "rev-parse", "--verify", "-q", f"{rev}^{{commit}}"], cwd=root, check=False)
-    return proc.stdout.decode().strip() or None if proc.returncode == 0 else None
-
-
 def rev_parse_name(root: Path, rev: str) -> str | None:
     """The short ref name ``rev`` stands for (``@{upstream}`` -> ``origin/main``), or None."""
     proc = run(["git", "rev-parse", "--abbrev-ref", "-q", rev], cwd=root, check=False)

@@ -8,8 +8,10 @@ import click
 
 from gitml.cli.data import open_repo
 from gitml.cli.output import make_out, output_options
+from gitml.ops.hook_run import POLICY_HOOKS
+from gitml.ops.hooks import HOOK_NAMES as ALL_HOOKS
 
-HOOK_NAMES = ("pre-commit", "pre-merge-commit", "pre-push")
+HOOK_NAMES = tuple(h for h in ALL_HOOKS if h in POLICY_HOOKS)
 
 
 @click.command("check")

@@ -60,10 +60,6 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt  # a stop request unwinds like Ctrl-C: children are ended too
 
 
-# what the installed shims run: ``gitml hook NAME ARGS...`` (no options before NAME)
-_FAST_HOOKS = ("pre-commit", "pre-merge-commit", "pre-push", "post-checkout", "post-merge")
-
-
 def __getattr__(name: str) -> Any:
     """``gitml.cli.main.cli``: the click group, imported on first use."""
     if name == "cli":
@@ -82,11 +78,15 @@ def main(argv: list[str] | None = None) -> Any:
     signal.signal(signal.SIGTERM, _terminate)
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        if len(args) >= 2 and args[0] == "hook" and args[1] in _FAST_HOOKS:
-            from gitml.cli.hook_entry import run_hook_command
-            from gitml.cli.output import make_out
+        if args[:1] == ["hook"] and len(args) >= 2:
+            # what the installed shims run: ``gitml hook NAME ARGS...`` (no options before NAME)
+            from gitml.ops.hooks import HOOK_NAMES
 
-            sys.exit(run_hook_command(args[1], args[2:], make_out(False, False, False)))
+            if args[1] in HOOK_NAMES:
+                from gitml.cli.hook_entry import run_hook_command
+                from gitml.cli.output import make_out
+
+                sys.exit(run_hook_command(args[1], args[2:], make_out(False, False, False)))
         from gitml.cli.app import cli
 
         return cli.main(args=args, prog_name="gitml", standalone_mode=False)

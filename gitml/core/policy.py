@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gitml.core.located import LocatedDoc, load_located
+from gitml.core.params import plain
 from gitml.core.schema import cached_document
 
 if TYPE_CHECKING:
@@ -176,7 +177,7 @@ def load(root: Path, state: StateIndex | None = None) -> Policy | None:
     def checked() -> Any:
         located = load_located(path, POLICY_FILE, schema="policy")
         from_located(located)  # raises on anything wrong, with file:line
-        return _plain(located.doc)
+        return plain(located.doc)
 
     doc = cached_document(path, POLICY_FILE, "policy-checked", state, checked)
     return from_located(LocatedDoc(POLICY_FILE, doc))
@@ -219,7 +220,7 @@ def from_located(doc: LocatedDoc) -> Policy:
                 type=rule_type,
                 hooks=tuple(raw.get("hooks") or hooks),
                 protected_branches=tuple(raw.get("protected_branches") or protected),
-                options=_plain(options),
+                options=plain(options),
                 index=i,
             )
         )
@@ -276,15 +277,6 @@ def _check_options(
                 f"invalid regular expression {pattern!r}: {exc}",
                 "fix the pattern (Python `re` syntax)",
             ) from None
-
-
-def _plain(value: Any) -> Any:
-    """ruamel's commented containers as plain dicts and lists."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 def models_globs(rule: Rule) -> tuple[str, ...]:

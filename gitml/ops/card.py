@@ -19,7 +19,7 @@ from gitml.core.hashing import format_oid
 from gitml.core.repo import Repo
 from gitml.errors import GitmlError
 from gitml.ops.revision import snapshot
-from gitml.ops.rules.cards import CARD_SUFFIXES, card_candidates
+from gitml.ops.rules.cards import CARD_SUFFIXES, card_candidates, split_front_matter
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +127,7 @@ def _refresh(text: str, source: str, data: list[dict[str, str]]) -> str:
     from ruamel.yaml import YAML
 
     front = source.endswith(CARD_SUFFIXES[-1])
-    head, body, tail = _split_front_matter(text, source) if front else ("", text, "")
+    head, body, tail = split_front_matter(text, source) if front else ("", text, "")
     yaml = YAML(typ="rt", pure=True)
     yaml.preserve_quotes = True
     doc = yaml.load(body)
@@ -140,13 +140,3 @@ def _refresh(text: str, source: str, data: list[dict[str, str]]) -> str:
     buf = io.StringIO()
     yaml.dump(doc, buf)
     return head + buf.getvalue() + tail
-
-
-def _split_front_matter(text: str, source: str) -> tuple[str, str, str]:
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].strip() != "---":
-        raise GitmlError(f"{source}: no YAML front matter", "start the card with `---` lines")
-    end = next((i for i, x in enumerate(lines[1:], 1) if x.strip() == "---"), None)
-    if end is None:
-        raise GitmlError(f"{source}: the front matter has no closing `---`", "add it")
-    return lines[0], "".join(lines[1:end]), "".join(lines[end:])

@@ -214,7 +214,7 @@ def _check_push(repo: Repo, base: str | None, rule_id: str | None) -> CheckResul
     framework says is being pushed (``PRE_COMMIT_TO_REF`` and friends)."""
     env = os.environ
     head_ref = env.get("PRE_COMMIT_TO_REF") or "HEAD"
-    head = git.rev_parse(repo.root, head_ref)
+    head = git.commit_id(repo.root, head_ref)
     if head is None:
         raise GitmlError(f"nothing to push: {head_ref} names no commit", "commit first")
     from_ref = env.get("PRE_COMMIT_FROM_REF")
@@ -233,21 +233,21 @@ def _check_ci(repo: Repo, base: str | None, rule_id: str | None) -> CheckResult:
     The policy is read from the base revision when it has one, so a pull request
     cannot loosen the rules it is judged by.
     """
-    head = git.rev_parse(repo.root, "HEAD")
+    head = git.head_commit(repo.root)
     if head is None:
         raise GitmlError("no commit to check", "run `gitml check --ci` in a clone with history")
     _resolve(repo, base)  # a --base that names nothing is an error, not "no base"
     target_ref = os.environ.get("GITHUB_BASE_REF") or None
     if base is None and target_ref:
         for candidate in (f"origin/{target_ref}", target_ref):
-            if git.rev_parse(repo.root, candidate):
+            if git.commit_id(repo.root, candidate):
                 base = candidate
                 break
     if base is None:
-        base = git.rev_parse(repo.root, "HEAD^")
+        base = git.commit_id(repo.root, "HEAD^")
     target = target_ref or (_branch_of(base) if base and not _is_sha(base) else None)
     target = target or os.environ.get("GITHUB_REF_NAME") or current_branch(repo)
-    base_sha = git.rev_parse(repo.root, base) if base else None
+    base_sha = git.commit_id(repo.root, base) if base else None
     ctx = Context(repo, "ci", head=head, base=base_sha, target=target)
     ctx.messages = _first_parent_messages(repo, head, base_sha)
     policy = load_policy(repo, base_sha) if base_sha else load_policy(repo, head)
@@ -284,7 +284,7 @@ def _push_context(
     branch = remote_ref.removeprefix("refs/heads/")
     if base is None and remote:
         tracking = f"refs/remotes/{remote}/{branch}"
-        base = git.rev_parse(repo.root, tracking)
+        base = git.commit_id(repo.root, tracking)
     ctx = Context(repo, "pre-push", head=head, base=base, target=branch)
     if base is not None:
         ctx.messages = _first_parent_messages(repo, head, base)
@@ -316,13 +316,13 @@ def _is_sha(text: str) -> bool:
 
 
 def _have(repo: Repo, sha: str) -> bool:
-    return git.rev_parse(repo.root, f"{sha}^{{commit}}") is not None
+    return git.commit_id(repo.root, sha) is not None
 
 
 def _resolve(repo: Repo, rev: str | None) -> str | None:
     if rev is None:
         return None
-    if git.rev_parse(repo.root, rev) is None:
+    if git.commit_id(repo.root, rev) is None:
         raise GitmlError(f"unknown revision {rev!r}", "name a branch, tag or commit that exists")
     return rev
 

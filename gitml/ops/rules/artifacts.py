@@ -24,13 +24,13 @@ def artifacts_committed(ctx: Context, rule: Rule) -> list[Failure]:
 def _workspace_artifacts(ctx: Context, rule: Rule) -> list[Failure]:
     from gitml.core.tree import Hasher
     from gitml.ops.status import MISSING, MODIFIED, NOT_IN_CACHE, artifact_status
-    from gitml.ops.workspace import load_pointers
 
     repo = ctx.repo
     hasher = Hasher(repo.state)
     failures = []
     committed: dict[str, str] | None = None
-    for ptr in load_pointers(repo, with_outputs=True):
+    # the snapshot's artifacts (pointers and cached stage outputs) serve every rule
+    for ptr in ctx.head_snapshot.artifacts().values():
         found = artifact_status(repo, ptr, hasher, False)
         if found.workspace == MISSING and found.state == NOT_IN_CACHE:
             # not in this clone at all: only a reference this change makes is suspect
@@ -59,7 +59,7 @@ def _committed_oids(ctx: Context) -> dict[str, str]:
     from gitml import git
     from gitml.ops.revision import snapshot
 
-    if git.rev_parse(ctx.repo.root, "HEAD") is None:
+    if git.head_commit(ctx.repo.root) is None:
         return {}
     with snapshot(ctx.repo, "HEAD") as head:
         return {rel: p.oid for rel, p in head.artifacts().items()}
@@ -93,8 +93,7 @@ def _commit_artifacts(ctx: Context, rule: Rule) -> list[Failure]:
 
 
 def _cache_has_objects(repo: Any) -> bool:
-    root = repo.cache.root
-    return root.is_dir() and any(p.is_dir() for p in root.iterdir())
+    return next(repo.cache.iter_oids(), None) is not None
 
 
 def pipeline_fresh(ctx: Context, rule: Rule) -> list[Failure]:
@@ -121,7 +120,6 @@ def _stale_in_work_tree(ctx: Context) -> list[tuple[str, Any]]:
     Data that is not here at all (a clone whose cache has not been filled) is
     judged by what stages.lock and the pointers record: missing is not stale.
     """
-    from gitml.core import lockfile
     from gitml.ops.pipeline import load_pipeline
     from gitml.ops.repro import tune_key
     from gitml.ops.rules.commit_inspector import WorkInspector
@@ -131,7 +129,7 @@ def _stale_in_work_tree(ctx: Context) -> list[tuple[str, Any]]:
     pipeline = load_pipeline(repo)
     if pipeline is None:
         return []
-    entries = lockfile.load(repo.root, repo.state)
+    entries = ctx.head_snapshot.lock()
     inspector = WorkInspector(repo, entries, ctx.head_snapshot.pointers().values())
     stale = []
     for name in pipeline.dag.order():

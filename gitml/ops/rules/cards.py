@@ -39,22 +39,28 @@ def declared_models(snap: Any, rule: Rule) -> list[str]:
     return [m for m in dict.fromkeys(found) if policies.matches(m, globs)]
 
 
+def split_front_matter(text: str, source: str) -> tuple[str, str, str]:
+    """A Markdown card as (opening ``---`` line, the YAML between, the closing line onward)."""
+    lines = text.splitlines(keepends=True)
+    end = next((i for i, x in enumerate(lines[1:], 1) if x.strip() == "---"), None)
+    if not lines or lines[0].strip() != "---" or end is None:
+        raise InvalidFile(
+            source,
+            "no YAML front matter",
+            line=1,
+            hint="start the file with a `---` line, the card's fields, and a closing `---`",
+        )
+    return lines[0], "".join(lines[1:end]), "".join(lines[end:])
+
+
 def parse_card(text: str, source: str) -> dict[str, Any]:
     """A card's fields: the whole YAML file, or a Markdown file's front matter."""
     from gitml.core.schema import parse_yaml, text_locator, validate
 
     offset = 0
     if source.endswith(".md"):
-        lines = text.splitlines()
-        if not lines or lines[0].strip() != "---" or "---" not in (x.strip() for x in lines[1:]):
-            raise InvalidFile(
-                source,
-                "no YAML front matter",
-                line=1,
-                hint="start the file with a `---` line, the card's fields, and a closing `---`",
-            )
-        end = next(i for i, x in enumerate(lines[1:], 1) if x.strip() == "---")
-        text, offset = "\n".join(lines[1:end]) + "\n", 1
+        _, text, _ = split_front_matter(text, source)
+        offset = 1
     doc = parse_yaml(text, source) if text.strip() else None
     if not isinstance(doc, dict):
         raise InvalidFile(source, "a model card must be a mapping of fields", line=1 + offset)

@@ -17,7 +17,7 @@ def candidate_blobs(ctx: Context) -> list[tuple[str, str]]:
     if ctx.head is None:
         found = staged_blobs(ctx.repo)
         if ctx.base is not None and ctx.hook is None:
-            head = git.rev_parse(ctx.repo.root, "HEAD")
+            head = git.head_commit(ctx.repo.root)
             if head is not None:
                 found += git.changed_blobs(ctx.repo.root, ctx.base, head)
         return list(dict.fromkeys(found))

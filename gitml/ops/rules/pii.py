@@ -157,27 +157,20 @@ def _candidates(ctx: Context) -> Iterator[tuple[str, Loader]]:
 
     repo = ctx.repo
     snap = ctx.head_snapshot
+    pointers = snap.pointers()  # pointer file -> pointer
+    staged = ctx.staged if ctx.head is None else None
     if ctx.head is None:
-        staged = ctx.staged
         git_paths = staged if staged is not None else git.tracked_under(repo.root, ["."])
         for rel in git_paths:
             if is_tabular(rel) and (repo.root / rel).is_file():
                 yield rel, (lambda rel=rel: str(repo.root / rel))
-        pointer_rels = (
-            [p for p in (staged or []) if p.endswith(".gitml")]
-            if staged is not None
-            else list(snap.pointers())
-        )
-        chosen = {
-            snap.pointers()[p].rel: snap.pointers()[p] for p in pointer_rels if p in snap.pointers()
-        }
     else:
         for rel, _blob, _x in git.tree_blobs(repo.root, ctx.head):
             if is_tabular(rel):
                 yield rel, (lambda rel=rel: snap.read(rel))
-        chosen = dict(snap.pointers().items())
-        chosen = {p.rel: p for p in chosen.values()}
-    yield from _artifact_files(ctx, rule_paths=chosen)
+    # pre-commit: only the tracked data whose pointer is staged; otherwise all of it
+    wanted = pointers if staged is None else {p: pointers[p] for p in staged if p in pointers}
+    yield from _artifact_files(ctx, rule_paths={p.rel: p for p in wanted.values()})
 
 
 def _artifact_files(ctx: Context, rule_paths: dict[str, Any]) -> Iterator[tuple[str, Loader]]:
