@@ -212,14 +212,6 @@ def files_at_revisions(
         repo.close()
 
 
-def read_at(root: Path, rev: str, path: str) -> bytes | None:
-    """The content of ``path`` at revision ``rev``, or None when absent."""
-    proc = run(["git", "show", f"{rev}:{path}"], cwd=root, check=False)
-    if proc.returncode != 0:
-        return None
-    return proc.stdout
-
-
 # -- one commit's files, through dulwich (no checkout) ------------------------
 
 _REV_SUFFIX = re.compile(r"(?:[~^]\d*)+$")

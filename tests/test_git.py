@@ -70,8 +70,8 @@ def test_history(tmp_repo) -> None:  # type: ignore[no-untyped-def]
     tmp_repo.git("branch", "side", first or "")
     head = git.head_commit(tmp_repo.root)
     assert head and first and head != first
-    assert git.read_at(tmp_repo.root, "HEAD~1", "a.gitml") == b"one"
-    assert git.read_at(tmp_repo.root, "HEAD", "nope") is None
+    assert git.read_blob(tmp_repo.root, "HEAD~1", "a.gitml") == b"one"
+    assert git.read_blob(tmp_repo.root, "HEAD", "nope") is None
 
     assert git.revisions(tmp_repo.root) == [head.encode()]
     assert set(git.revisions(tmp_repo.root, branches=True)) == {head.encode(), first.encode()}

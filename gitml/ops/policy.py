@@ -145,7 +145,7 @@ def load_policy(repo: Repo, rev: str | None = None) -> Policy:
     if rev is not None:
         from gitml.core.located import loads_located
 
-        text = git.read_at(repo.root, rev, policies.POLICY_FILE)
+        text = git.read_blob(repo.root, rev, policies.POLICY_FILE)
         if text is not None:
             source = f"{rev}:{policies.POLICY_FILE}"
             return policies.from_located(
