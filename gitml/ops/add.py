@@ -108,7 +108,7 @@ def add_all(
     return [add_one(repo, rel, files, progress=progress) for rel, files in scanned]
 
 
-def target_files(repo: Repo, rel: str) -> list[FileStat]:
+def target_files(repo: Repo, rel: str) -> Sequence[FileStat]:
     """The files that recording ``rel`` hashes; refuses names a pointer or manifest cannot hold."""
     files = files_of(repo, rel)
     if files is None:
@@ -121,7 +121,11 @@ def target_files(repo: Repo, rel: str) -> list[FileStat]:
 
 
 def add_one(
-    repo: Repo, rel: str, files: list[FileStat] | None = None, *, progress: Progress | None = None
+    repo: Repo,
+    rel: str,
+    files: Sequence[FileStat] | None = None,
+    *,
+    progress: Progress | None = None,
 ) -> AddResult:
     """Record ``rel``'s current content (caller holds the lock and has validated it)."""
     hasher = Hasher(repo.state, repo.cache, progress)
@@ -161,7 +165,7 @@ def _existing(repo: Repo, pointer_rel: str) -> Pointer | None:
         return None  # a broken pointer is replaced by a good one
 
 
-def relink(repo: Repo, files: list[FileStat], oids: list[str]) -> None:
+def relink(repo: Repo, files: Sequence[FileStat], oids: list[str]) -> None:
     """Replace work-tree copies by links to the cache when cache.type asks for links."""
     linker = repo.linker()
     fresh = []

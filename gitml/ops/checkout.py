@@ -19,7 +19,7 @@ from gitml.core.parallel import parallel_chunks
 from gitml.core.pointer import Pointer
 from gitml.core.repo import Repo
 from gitml.core.state import TRUSTED, StatKey
-from gitml.core.tree import Hasher, Progress, scan, stat_file
+from gitml.core.tree import FileStat, Hasher, Progress, scan, stat_file
 from gitml.errors import CheckoutConflict, NotInCache
 from gitml.ops.status import in_cache
 from gitml.ops.workspace import load_pointers, lock_outputs
@@ -103,11 +103,13 @@ def _plan(repo: Repo, ptr: Pointer, hasher: Hasher) -> _Plan:
         plan.absent = True
         return plan
     wrong_kind = path.is_dir() != ptr.is_dir
+    files: Sequence[FileStat]
     if path.is_dir():
         files = scan(path, repo.root, (repo.cache.root,))
+        oids = hasher.tree(ptr.rel, files)[1]
     else:
         files = [stat_file(path, "")]
-    oids = hasher.tree(ptr.rel, files)[1] if path.is_dir() else hasher.hash_files(files)
+        oids = hasher.hash_files(files)
     current = dict(zip((f.rel for f in files), oids, strict=True))
     # Only folder manifests record the exec bit; a changed one is restored like content.
     exec_bits = {f.rel: f.executable for f in files} if ptr.is_dir else {}

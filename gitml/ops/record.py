@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from gitml.core.lockfile import Record
 from gitml.core.manifest import Manifest, file_oids
@@ -10,7 +11,7 @@ from gitml.core.repo import Repo
 from gitml.core.tree import FileStat, Hasher, scan, stat_file
 
 
-def files_of(repo: Repo, rel: str) -> list[FileStat] | None:
+def files_of(repo: Repo, rel: str) -> Sequence[FileStat] | None:
     """The files of a work-tree path (a file or a folder), or None when absent."""
     path = repo.root / rel
     if path.is_dir():
@@ -23,7 +24,7 @@ def files_of(repo: Repo, rel: str) -> list[FileStat] | None:
 def record_files(
     repo: Repo,
     rel: str,
-    files: list[FileStat],
+    files: Sequence[FileStat],
     hasher: Hasher,
     *,
     is_dir: bool,

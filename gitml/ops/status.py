@@ -67,7 +67,7 @@ def in_cache(repo: Repo, ptr: Pointer, manifest: Manifest | None = None) -> bool
     return False
 
 
-def current_files(repo: Repo, ptr: Pointer) -> list[FileStat] | None:
+def current_files(repo: Repo, ptr: Pointer) -> Sequence[FileStat] | None:
     """The work-tree files of an artifact, or None when it is missing."""
     path = repo.root / ptr.rel
     if ptr.is_dir:

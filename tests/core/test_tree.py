@@ -12,7 +12,7 @@ import pytest
 from gitml.core.hashing import hash_bytes
 from gitml.core.odb import LocalCache
 from gitml.core.state import StateIndex
-from gitml.core.tree import Hasher, scan, stat_file
+from gitml.core.tree import Hasher, Listing, scan, stat_file
 from gitml.errors import BadPath
 
 
@@ -85,6 +85,48 @@ def test_scan_refuses_symlinked_folders(root: Path) -> None:
     os.symlink("sub", root / "d" / "alias")
     with pytest.raises(BadPath, match="symlinked folders are not supported"):
         scan(root / "d", root)
+
+
+def test_scan_refuses_broken_links(root: Path) -> None:
+    os.symlink("gone", root / "d" / "dangling")
+    with pytest.raises(BadPath, match="broken symlink"):
+        scan(root / "d", root)
+
+
+def test_listing_digest_is_the_same_from_a_scan_or_a_file_list(root: Path) -> None:
+    listing = scan(root / "d", root)
+    assert len(listing) == 5
+    assert Listing.of(reversed(list(listing))).digest == listing.digest
+    (root / "empty" / "inside").mkdir(parents=True)
+    assert Listing.of([]).digest == scan(root / "empty", root).digest
+    assert Listing.of([]).digest != listing.digest
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: (d / "a.txt").write_bytes(b"A"),  # same size: a new mtime
+        lambda d: (d / "a.txt").chmod(0o755),  # the exec bit
+        lambda d: (d / "a.txt").rename(d / "a2.txt"),  # a name
+        lambda d: (d / "sub" / "c").rename(d / "c"),  # a file moved between folders
+        lambda d: (d / "sub" / "deeper" / "f").write_bytes(b""),  # a new empty file
+        lambda d: os.replace(d / "b.txt", d / "a.txt"),  # another inode under a name
+    ],
+)
+def test_listing_digest_changes_with_the_listing(
+    root: Path, change: Callable[[Path], object]
+) -> None:
+    before = scan(root / "d", root).digest
+    time.sleep(0.01)
+    change(root / "d")
+    assert scan(root / "d", root).digest != before
+
+
+def test_listing_digest_ignores_what_a_scan_skips(root: Path) -> None:
+    before = scan(root / "d", root).digest
+    (root / "d" / ".x.123-0.gitml-tmp").write_bytes(b"partial")
+    (root / "d" / "empty").mkdir()
+    assert scan(root / "d", root).digest == before
 
 
 def test_stat_file(root: Path) -> None:
