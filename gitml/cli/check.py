@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from gitml.cli.data import open_repo
 from gitml.cli.output import make_out, output_options
+from gitml.cli.run import open_repo
 from gitml.ops.hook_run import POLICY_HOOKS
 from gitml.ops.hooks import HOOK_NAMES as ALL_HOOKS
 

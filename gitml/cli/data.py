@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-import shlex
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import click
 
-from gitml.cli.output import Out, human_bytes, make_out, output_options
-from gitml.core.repo import Repo
-
-
-@contextmanager
-def open_repo(out: Out) -> Iterator[Repo]:
-    repo = Repo.find()
-    repo.on_notice = out.notice  # printed as they happen (e.g. waiting for the lock)
-    try:
-        yield repo
-    finally:
-        repo.close()
+from gitml.cli import run
+from gitml.cli.output import human_bytes, make_out, output_options
+from gitml.cli.run import as_dict, open_repo
 
 
 @click.command("init")
@@ -59,35 +45,7 @@ def add_cmd(paths: tuple[str, ...], as_json: bool, quiet: bool, verbose: bool) -
       gitml add data/raw models/model.pt
       git add data/raw.gitml data/.gitignore models/ && git commit -m "track data"
     """
-    from gitml.ops.add import add
-
-    out = make_out(as_json, quiet, verbose)
-    with open_repo(out) as repo:
-        results = add(repo, paths, progress=out.progress("hashing"))
-    if out.json:
-        out.emit_json([_asdict(r) for r in results])
-        return
-    for r in results:
-        what = f"{r.files} files, " if r.files is not None else ""
-        verb = "added" if r.changed else "unchanged"
-        out.info(f"{verb} {r.path} ({what}{human_bytes(r.size)}) -> {r.pointer}")
-        out.detail(f"  {r.hash}; read {r.hashed} file(s), stored {r.stored} new object(s)")
-    changed = [r for r in results if r.changed]
-    if changed:
-        files = sorted({r.pointer for r in changed} | {_gitignore_of(r.path) for r in changed})
-        out.info(f"to record it in git: git add {shlex.join(files)}")
-
-
-def _gitignore_of(rel: str) -> str:
-    folder = rel.rpartition("/")[0]
-    return f"{folder}/.gitignore" if folder else ".gitignore"
-
-
-def _asdict(obj: Any) -> dict[str, Any]:
-    return dataclasses.asdict(obj)
-
-
-_MARK = {"unchanged": " ", "modified": "M", "missing": "!", "not in cache": "C"}
+    run.add(paths, as_json=as_json, quiet=quiet, verbose=verbose)
 
 
 @click.command("status")
@@ -107,53 +65,7 @@ def status_cmd(
       gitml status -v data    # and which files inside folders
       gitml status --check    # exit 1 unless clean (for scripts and CI)
     """
-    from gitml.ops.status import status
-
-    out = make_out(as_json, quiet, verbose)
-    with open_repo(out) as repo:
-        details = out.verbose or out.json
-        results = status(repo, paths, progress=out.progress("checking"), details=details)
-        stages = [] if paths or not (repo.root / "stages.yaml").is_file() else _stages(repo)
-    dirty = [r for r in results if not r.clean]
-    stale = [s for s in stages if s.action == "would-run"]
-    if out.json:
-        out.emit_json(
-            {
-                "clean": not dirty and not stale,
-                "artifacts": [r.to_dict() for r in results],
-                "stages": [
-                    {"stage": s.name, "stale": s.action == "would-run", **s.to_dict()}
-                    for s in stages
-                ],
-            }
-        )
-    else:
-        _print_status(out, results, dirty, stale, len(stages))
-    if check and (dirty or stale):
-        sys.exit(1)
-
-
-def _stages(repo: Repo) -> list[Any]:
-    from gitml.ops.repro import stage_status  # the pipeline machinery only when there is one
-
-    return stage_status(repo)
-
-
-def _print_status(
-    out: Out, results: list[Any], dirty: list[Any], stale: list[Any], n_stages: int
-) -> None:
-    for r in results if out.verbose else dirty:
-        out.info(f"{_MARK[r.state]} {r.path}: {r.state}")
-        if out.verbose:
-            for change, files in r.changes.items():
-                for f in files:
-                    out.info(f"    {change}: {r.path}/{f}")
-    for s in stale:
-        out.info(f"S stage {s.name}: stale ({'; '.join(r.text for r in s.reasons)})")
-    if not dirty:
-        out.info(f"all {len(results)} tracked artifact(s) up to date")
-    if n_stages and not stale:
-        out.info(f"all {n_stages} stage(s) up to date")
+    run.status(paths, check=check, as_json=as_json, quiet=quiet, verbose=verbose)
 
 
 @click.command("checkout")
@@ -173,21 +85,7 @@ def checkout_cmd(
       git checkout v1.0 && gitml checkout
       gitml checkout data/raw --force
     """
-    from gitml.ops.checkout import checkout
-
-    out = make_out(as_json, quiet, verbose)
-    with open_repo(out) as repo:
-        results = checkout(repo, paths, force=force, progress=out.progress("checkout"))
-    if out.json:
-        out.emit_json([_asdict(r) for r in results])
-        return
-    for r in results:
-        if r.changed:
-            out.info(f"{r.path}: {r.created} created, {r.updated} updated, {r.removed} removed")
-        else:
-            out.detail(f"{r.path}: up to date")
-    if not any(r.changed for r in results):
-        out.info("work tree already matches the pointers")
+    run.checkout(paths, force=force, as_json=as_json, quiet=quiet, verbose=verbose)
 
 
 @click.command("commit")
@@ -207,7 +105,7 @@ def commit_cmd(paths: tuple[str, ...], as_json: bool, quiet: bool, verbose: bool
     with open_repo(out) as repo:
         results = commit(repo, paths, progress=out.progress("hashing"))
     if out.json:
-        out.emit_json([_asdict(r) for r in results])
+        out.emit_json([as_dict(r) for r in results])
         return
     changed = [r for r in results if r.changed]
     for r in changed:
@@ -250,7 +148,7 @@ def gc_cmd(
             dry_run=dry_run,
         )
     if out.json:
-        out.emit_json(_asdict(result))
+        out.emit_json(as_dict(result))
         return
     verb = "would remove" if dry_run else "removed"
     if dry_run or out.verbose:
@@ -281,7 +179,7 @@ def fsck_cmd(repair: bool, as_json: bool, quiet: bool, verbose: bool) -> None:
     with open_repo(out) as repo:
         result = fsck(repo, repair=repair, progress=out.progress("verifying"))
     if out.json:
-        out.emit_json({**_asdict(result), "ok": result.ok})
+        out.emit_json({**as_dict(result), "ok": result.ok})
     else:
         for oid in result.corrupt:
             note = " (removed)" if oid in result.removed else ""

@@ -48,7 +48,7 @@ def install_cmd(hooks: str | None, as_json: bool, quiet: bool, verbose: bool) ->
       gitml install --hooks pre-commit,pre-push
       gitml uninstall                        # back to how it was
     """
-    from gitml.cli.data import open_repo
+    from gitml.cli.run import open_repo
     from gitml.ops.hooks import install, parse_names
 
     out = make_out(as_json, quiet, verbose)
@@ -95,7 +95,7 @@ def uninstall_cmd(as_json: bool, quiet: bool, verbose: bool) -> None:
       gitml uninstall
       gitml uninstall --json
     """
-    from gitml.cli.data import open_repo
+    from gitml.cli.run import open_repo
     from gitml.ops.hooks import uninstall
 
     out = make_out(as_json, quiet, verbose)

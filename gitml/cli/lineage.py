@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gitml.cli.data import open_repo
 from gitml.cli.output import human_bytes, make_out, output_options
+from gitml.cli.run import open_repo
 from gitml.core.hashing import format_oid
 
 if TYPE_CHECKING:

@@ -2,7 +2,8 @@
 
 click and the command group (:mod:`gitml.cli.app`) are imported only when a
 command needs them: ``gitml hook NAME ...``, which git runs on every commit,
-goes straight to :mod:`gitml.cli.hook_entry`.
+goes straight to :mod:`gitml.cli.hook_entry`, and the plain forms of ``add``,
+``status`` and ``checkout`` to :mod:`gitml.cli.run` (see :mod:`gitml.cli.fast`).
 """
 
 from __future__ import annotations
@@ -87,6 +88,12 @@ def main(argv: list[str] | None = None) -> Any:
                 from gitml.cli.output import make_out
 
                 sys.exit(run_hook_command(args[1], args[2:], make_out(False, False, False)))
+        from gitml.cli.fast import parse
+
+        plain = parse(args)
+        if plain is not None:
+            fn, paths, flags = plain
+            return fn(paths, **flags)
         from gitml.cli.app import cli
 
         return cli.main(args=args, prog_name="gitml", standalone_mode=False)

@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from gitml.cli.data import open_repo
 from gitml.cli.output import make_out, output_options
 from gitml.cli.review import open_review_repo, render_values, values_options
+from gitml.cli.run import open_repo
 
 
 @click.command("repro")

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from gitml.cli.data import open_repo
 from gitml.cli.output import Out, make_out, output_options
+from gitml.cli.run import open_repo
 from gitml.errors import GitmlError, StageFailed
 
 if TYPE_CHECKING:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
@@ -147,6 +146,8 @@ class LocalCache:
             path.unlink(missing_ok=True)
             count += 1
         if self.tmp.is_dir():
+            import shutil
+
             shutil.rmtree(self.tmp, ignore_errors=True)
         return count
 

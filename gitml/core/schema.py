@@ -9,7 +9,6 @@ key, the nearest valid one.
 from __future__ import annotations
 
 import copy
-import difflib
 import importlib
 import json
 import os
@@ -171,6 +170,8 @@ def text_locator(text: str) -> Locate:
 
 
 def suggest(word: str, choices: Sequence[str]) -> str | None:
+    import difflib
+
     found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return found[0] if found else None
 
