@@ -26,7 +26,7 @@ from gitml.core.hashing import SMALL_FILE, hash_bytes, hash_fd
 from gitml.core.linking import copy_file
 from gitml.core.manifest import Entry, Manifest
 from gitml.core.odb import OBJECT_MODE, LocalCache
-from gitml.core.parallel import parallel_chunks
+from gitml.core.parallel import parallel_chunks, worth_threads
 from gitml.core.paths import check_link_target
 from gitml.core.state import RACY_NS, StateIndex, StatKey, TreeSnapshot
 from gitml.errors import BadPath, GitmlError
@@ -229,6 +229,7 @@ class Hasher:
         self.progress = progress
         self.hashed = 0  # files actually read
         self.stored = 0  # objects written to the cache
+        self.in_cache: set[str] = set()  # objects this hasher stored or found in the cache
 
     def hash_files(self, files: Sequence[FileStat]) -> list[str]:
         """Content hashes of ``files`` in order; reads only what the state index lacks.
@@ -257,9 +258,12 @@ class Hasher:
             return out
 
         fresh: list[tuple[StatKey, str]] = []
-        for results in parallel_chunks(work, todo):
+        threads = worth_threads(len(todo), total)
+        for results in parallel_chunks(work, todo, threads=threads):
             for i, oid, was_read, stored in results:
                 known[i] = oid
+                if self.cache is not None:
+                    self.in_cache.add(oid)
                 done += files[i].size
                 self.stored += stored
                 if was_read:
@@ -282,10 +286,7 @@ class Hasher:
                 if len(data) != f.size:
                     raise _changed(f)
                 oid = hash_bytes(data)
-                if self.cache is None or self.cache.exists(oid):
-                    return oid, False
-                self.cache.put_bytes(data, oid)
-                return oid, True
+                return oid, self.cache is not None and self.cache.put_bytes(data, oid)
             if self.cache is not None and f.size >= OVERLAP_COPY:
                 return self._hash_while_copying(fd, f)
             oid = hash_fd(fd, f.size)
@@ -325,13 +326,16 @@ class Hasher:
     def store_all(self, files: Sequence[FileStat], oids: list[str]) -> None:
         """Make sure the cache holds every one of ``files`` (hashes known)."""
         assert self.cache is not None
-        pairs = list(zip(files, oids, strict=True))
+        seen = self.in_cache
+        pairs = [(f, oid) for f, oid in zip(files, oids, strict=True) if oid not in seen]
 
         def work(chunk: list[tuple[FileStat, str]]) -> int:
             return sum(self._store_missing(f, oid) for f, oid in chunk)
 
-        for stored in parallel_chunks(work, pairs):
+        threads = worth_threads(len(pairs), sum(f.size for f, _ in pairs))
+        for stored in parallel_chunks(work, pairs, threads=threads):
             self.stored += stored
+        seen.update(oid for _, oid in pairs)
 
     def _store_missing(self, f: FileStat, oid: str) -> bool:
         if self.cache is None or self.cache.exists(oid):

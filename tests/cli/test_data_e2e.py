@@ -152,6 +152,7 @@ def test_fsck_finds_and_repairs_a_corrupt_object(tmp_repo) -> None:  # type: ign
     tmp_repo.ok("fsck")
     obj.chmod(0o644)
     obj.write_bytes(b"bit rot")
+    obj.chmod(0o444)
     found = tmp_repo.fails("fsck")
     assert f"corrupt: xxh128:{oid}\n" in found.out
     assert "1 corrupt" in found.out

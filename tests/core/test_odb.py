@@ -10,7 +10,7 @@ import pytest
 
 from gitml.core.atomic import temp_name
 from gitml.core.hashing import hash_bytes
-from gitml.core.odb import LocalCache, ObjectStore
+from gitml.core.odb import MODES_KEPT, WRITING_MODE, LocalCache, ObjectStore
 
 
 @pytest.fixture
@@ -99,6 +99,8 @@ def test_verify_detects_corruption(cache: LocalCache) -> None:
     path = cache.path(oid)
     path.chmod(0o644)
     path.write_bytes(b"evil")
+    path.chmod(0o444)
+    assert cache.exists(oid)
     assert not cache.verify(oid)
     cache.remove(oid)
     assert not cache.exists(oid)
@@ -112,3 +114,55 @@ def test_failed_write_leaves_nothing(cache: LocalCache, tmp_path: Path) -> None:
         cache.put_file(tmp_path / "missing", oid)
     assert not cache.exists(oid)
     assert list(cache.iter_temp()) == []
+
+
+def test_objects_are_written_in_place_where_modes_are_kept(cache: LocalCache) -> None:
+    oid = hash_bytes(b"x")
+    assert cache.put_bytes(b"x", oid) is True
+    assert (cache.root / MODES_KEPT).is_file()
+    assert cache.modes_kept()
+    assert _mode(cache.path(oid)) == 0o444
+    assert cache.put_bytes(b"x", oid) is False  # already there: nothing written
+    assert list(cache.iter_oids()) == [oid]  # the marker is not an object
+
+
+def test_an_object_left_half_written_is_not_taken_for_a_complete_one(
+    cache: LocalCache,
+) -> None:
+    data = b"complete content"
+    oid = hash_bytes(data)
+    cache.put_bytes(b"other", hash_bytes(b"other"))  # the cache writes in place
+    path = cache.path(oid)
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(data[:5])  # a writer killed before it made the object read-only
+    path.chmod(WRITING_MODE)
+    fresh = LocalCache(cache.root)  # another process
+    assert not fresh.exists(oid)
+    assert not fresh.verify(oid)
+    assert list(fresh.iter_temp()) == [path]
+    assert fresh.put_bytes(data, oid) is True  # replaced
+    assert fresh.exists(oid) and fresh.read_bytes(oid) == data
+    assert list(fresh.iter_temp()) == []
+
+
+def test_clear_temp_removes_half_written_objects(cache: LocalCache) -> None:
+    cache.put_bytes(b"keep", hash_bytes(b"keep"))
+    oid = hash_bytes(b"half")
+    cache.path(oid).parent.mkdir(exist_ok=True)
+    cache.path(oid).write_bytes(b"ha")
+    assert cache.clear_temp() == 1
+    assert not cache.path(oid).exists()
+    assert cache.exists(hash_bytes(b"keep"))
+
+
+def test_a_umask_without_owner_write_falls_back_to_rename(cache: LocalCache) -> None:
+    old = os.umask(0o277)
+    try:
+        oid = hash_bytes(b"y")
+        assert cache.put_bytes(b"y", oid) is True
+    finally:
+        os.umask(old)
+    assert not (cache.root / MODES_KEPT).exists()
+    assert not cache.modes_kept()
+    assert cache.exists(oid) and cache.read_bytes(oid) == b"y"
+    assert _mode(cache.path(oid)) == 0o444 & ~0o277

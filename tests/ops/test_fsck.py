@@ -14,6 +14,7 @@ def _corrupt(repo: Repo, oid: str, data: bytes = b"garbage") -> None:
     path = repo.cache.path(oid)
     path.chmod(0o644)
     path.write_bytes(data)
+    path.chmod(0o444)  # bit rot, not a writer killed half-way
 
 
 def test_clean_cache(tmp_repo, repo: Repo) -> None:  # type: ignore[no-untyped-def]

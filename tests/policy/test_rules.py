@@ -32,9 +32,8 @@ def test_artifacts_committed_fails_on_changed_and_uncached_data(project: Project
     assert project.check("--rule", "artifacts-committed").code == 0
     # the cached model is gone: nobody could check this version out
     repo = project.repo.repo()
-    oid = next(e for e in repo.cache.root.rglob("*") if e.is_file())
-    oid.chmod(0o644)
-    oid.unlink()
+    for oid in repo.cache.iter_oids():
+        repo.cache.remove(oid)
     result = project.check("--rule", "artifacts-committed")
     assert result.code == 1
     assert "not in the cache" in result.out
