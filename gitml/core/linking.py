@@ -124,11 +124,14 @@ class Linker:
         executable: bool = False,
         *,
         allow_copy: bool = True,
+        fresh: bool = False,
     ) -> str | None:
         """Atomically make ``dst`` a link/copy of cache object ``src``; return the kind used.
 
         With ``allow_copy=False`` nothing is done (None returned) when only a
         copy would work: ``add`` uses it, as the work tree already has the data.
+        ``fresh`` is for a ``dst`` in a folder being built that nobody sees yet:
+        it is written under its own name, without a temp name and a rename.
         """
         mode = 0o755 if executable else 0o644
         while True:
@@ -138,7 +141,7 @@ class Linker:
             kind = "copy" if executable and first in ("hardlink", "symlink") else first
             if kind == "copy" and not allow_copy:
                 return None
-            tmp = temp_str(str(dst))
+            tmp = str(dst) if fresh else temp_str(str(dst))
             try:
                 STRATEGIES[kind](src, tmp, mode)
             except OSError as exc:
@@ -148,9 +151,10 @@ class Linker:
                 raise
             if kind == "hardlink":  # the link shares the cache object's read-only inode
                 os.chmod(tmp, 0o444)
-            os.replace(tmp, dst)
-            if kind == "hardlink":  # rename() between two links of one inode does nothing
-                _unlink(tmp)
+            if not fresh:
+                os.replace(tmp, dst)
+                if kind == "hardlink":  # rename() between two links of one inode does nothing
+                    _unlink(tmp)
             return kind
 
     def _drop(self, kind: str) -> bool:

@@ -186,8 +186,10 @@ class LocalCache:
             return f.read()
 
     def iter_oids(self) -> Iterator[str]:
+        """Every complete object (not the ones a killed writer left: see :meth:`iter_temp`)."""
         if not self.root.is_dir():
             return
+        in_place = self.modes_kept()
         for prefix in sorted(os.listdir(self.root)):
             if len(prefix) != 2:
                 continue
@@ -197,8 +199,9 @@ class LocalCache:
             except NotADirectoryError:
                 continue
             for name in sorted(names):
-                if not is_temp(name) and is_oid(prefix + name):
-                    yield prefix + name
+                oid = prefix + name
+                if not is_temp(name) and is_oid(oid) and (not in_place or self.exists(oid)):
+                    yield oid
 
     def iter_temp(self) -> Iterator[Path]:
         """Leftovers of writers that were killed mid-write: temp files, incomplete objects."""

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gitml.core.atomic import is_temp, temp_name
 from gitml.core.linking import Linker
 from gitml.core.manifest import Entry, Manifest
 from gitml.core.parallel import parallel_chunks
@@ -140,6 +141,8 @@ def _apply(
     repo: Repo, plan: _Plan, linker: Linker, progress: Progress | None, done: list[int], total: int
 ) -> CheckoutResult:
     base = repo.root / plan.ptr.rel
+    if plan.absent and plan.ptr.is_dir:
+        return _build_folder(repo, plan, linker, progress, done, total)
     if plan.replace_other_kind:
         if base.is_dir() and not base.is_symlink():
             shutil.rmtree(base)
@@ -161,25 +164,82 @@ def _apply(
             shutil.rmtree(dst)
         tasks.append((repo.cache.path_str(entry.oid), str(dst), entry.executable, entry.oid))
 
-    def place(chunk: list[tuple[str, str, bool, str]]) -> list[tuple[StatKey, str]]:
-        placed = []
-        for src, dst, executable, oid in chunk:
-            linker.place(src, dst, executable)
-            s = os.stat(dst)
-            placed.append(((s.st_ino, s.st_size, s.st_mtime_ns), oid))
-        return placed
-
-    fresh: list[tuple[StatKey, str]] = []
-    for placed in parallel_chunks(place, tasks):
-        fresh.extend(placed)
-        done[0] += len(placed)
-        if progress:
-            progress(done[0], total)
-    repo.state.record(fresh, checked_ns=TRUSTED)
+    _place_all(repo, tasks, linker, progress, done, total, fresh=False)
     created = sum(1 for _, existed in plan.place if not existed)
     return CheckoutResult(
         plan.ptr.rel, created, len(plan.place) - created, len(plan.remove), plan.unchanged
     )
+
+
+def _build_folder(
+    repo: Repo, plan: _Plan, linker: Linker, progress: Progress | None, done: list[int], total: int
+) -> CheckoutResult:
+    """An absent folder is built under a temp name beside it, then renamed into place.
+
+    Its files need no temp name and rename each (a third of the time of a
+    checkout of many small files), and a killed checkout leaves no half
+    folder at the artifact's path, only the temp folder, which the next
+    checkout of the artifact deletes.
+    """
+    base = repo.root / plan.ptr.rel
+    _make_dir(base.parent)
+    _drop_stale_builds(base)
+    staging = temp_name(base)
+    staging.mkdir()
+    try:
+        made = {staging}
+        tasks: list[tuple[str, str, bool, str]] = []
+        for entry, _existed in plan.place:
+            dst = staging / entry.path
+            if dst.parent not in made:
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                made.add(dst.parent)
+            tasks.append((repo.cache.path_str(entry.oid), str(dst), entry.executable, entry.oid))
+        _place_all(repo, tasks, linker, progress, done, total, fresh=True)
+        os.rename(staging, base)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return CheckoutResult(plan.ptr.rel, len(plan.place), 0, 0, 0)
+
+
+def _drop_stale_builds(base: Path) -> None:
+    """Temp folders a killed checkout of ``base`` left beside it (the caller holds the lock)."""
+    prefix = f".{base.name}."
+    with os.scandir(base.parent) as entries:
+        for entry in entries:
+            name = entry.name
+            if name.startswith(prefix) and is_temp(name) and entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _place_all(
+    repo: Repo,
+    tasks: list[tuple[str, str, bool, str]],
+    linker: Linker,
+    progress: Progress | None,
+    done: list[int],
+    total: int,
+    *,
+    fresh: bool,
+) -> None:
+    """Place cache objects (src, dst, exec, oid) and record what was written in the state."""
+
+    def place(chunk: list[tuple[str, str, bool, str]]) -> list[tuple[StatKey, str]]:
+        placed = []
+        for src, dst, executable, oid in chunk:
+            linker.place(src, dst, executable, fresh=fresh)
+            s = os.stat(dst)
+            placed.append(((s.st_ino, s.st_size, s.st_mtime_ns), oid))
+        return placed
+
+    written: list[tuple[StatKey, str]] = []
+    for placed in parallel_chunks(place, tasks):
+        written.extend(placed)
+        done[0] += len(placed)
+        if progress:
+            progress(done[0], total)
+    repo.state.record(written, checked_ns=TRUSTED)
 
 
 def _make_dir(folder: Path) -> None:

@@ -108,6 +108,33 @@ def test_re_add_killed(tmp_repo, delay: float) -> None:  # type: ignore[no-untyp
     _recovers(tmp_repo, proc)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.3, 0.6, 0.9])
+def test_checkout_killed(tmp_repo, delay: float) -> None:  # type: ignore[no-untyped-def]
+    files = _big_tree(tmp_repo)
+    tmp_repo.ok("add", "data/big")
+    shutil.rmtree(tmp_repo.root / "data/big")
+    proc = subprocess.Popen([*GITML, "checkout"], cwd=tmp_repo.root)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    left = [p.name for p in (tmp_repo.root / "data").iterdir() if p.name.endswith(".gitml-tmp")]
+    print(f"killed after {delay} s; temp folders left: {left}")
+    # The folder is there whole or not at all: never a half folder to take for an edit.
+    [artifact] = json.loads(tmp_repo.ok("status", "--json").out)["artifacts"]
+    assert artifact["state"] in ("unchanged", "missing"), artifact
+    tmp_repo.ok("checkout")  # no --force needed
+    # and the temp folder a kill left beside it is gone
+    assert sorted(p.name for p in (tmp_repo.root / "data").iterdir()) == [
+        ".gitignore",
+        "big",
+        "big.gitml",
+    ]
+    for rel, content in files.items():
+        assert (tmp_repo.root / rel).read_bytes() == content
+    assert json.loads(tmp_repo.ok("status", "--json", "--check").out)["clean"] is True
+
+
 def test_stale_lock_is_taken_over_and_reported(tmp_repo) -> None:  # type: ignore[no-untyped-def]
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()

@@ -139,6 +139,7 @@ def test_an_object_left_half_written_is_not_taken_for_a_complete_one(
     fresh = LocalCache(cache.root)  # another process
     assert not fresh.exists(oid)
     assert not fresh.verify(oid)
+    assert oid not in list(fresh.iter_oids())  # not an object (fsck: not corrupt either)
     assert list(fresh.iter_temp()) == [path]
     assert fresh.put_bytes(data, oid) is True  # replaced
     assert fresh.exists(oid) and fresh.read_bytes(oid) == data
