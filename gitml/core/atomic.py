@@ -46,5 +46,5 @@ def write_bytes(target: Path, data: bytes, mode: int = 0o644, *, fsync: bool = T
         raise
 
 
-def write_text(target: Path, text: str, mode: int = 0o644) -> None:
-    write_bytes(target, text.encode("utf-8"), mode)
+def write_text(target: Path, text: str, mode: int = 0o644, *, fsync: bool = True) -> None:
+    write_bytes(target, text.encode("utf-8"), mode, fsync=fsync)

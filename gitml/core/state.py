@@ -14,9 +14,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 # A write after hashing can carry an mtime up to one clock tick in the past.
 RACY_NS = 25_000_000
@@ -69,14 +67,17 @@ class StateIndex:
         )
         db.execute("CREATE TABLE IF NOT EXISTS complete (manifest TEXT PRIMARY KEY)")
         db.execute(
-            "CREATE TABLE IF NOT EXISTS trees (path TEXT PRIMARY KEY, listing TEXT NOT NULL,"
-            " oid TEXT NOT NULL, trusted INTEGER NOT NULL, entries BLOB NOT NULL)"
+            "CREATE TABLE IF NOT EXISTS folders (path TEXT PRIMARY KEY, listing TEXT NOT NULL,"
+            " oid TEXT NOT NULL, trusted INTEGER NOT NULL, groups BLOB NOT NULL,"
+            " manifest BLOB NOT NULL)"
         )
         db.execute(
             "CREATE TABLE IF NOT EXISTS documents (path TEXT PRIMARY KEY, kind TEXT NOT NULL,"
             " ino INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
             " ctime_ns INTEGER NOT NULL, doc TEXT NOT NULL)"
         )
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'trees'").fetchone():
+            db.execute("DROP TABLE trees")  # folder snapshots before gitml 0.1.1: now `folders`
         # read a page of the table: a damaged file fails here (count(*) would read it all)
         db.execute("SELECT 1 FROM state LIMIT 1").fetchone()
 
@@ -124,20 +125,26 @@ class StateIndex:
             self._db.execute("BEGIN")
             self._db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?, ?, ?)", rows)
 
-    # -- folder snapshots: the last listing of a tracked folder and its hashes --
+    # -- folder snapshots (gitml.core.folder): a tracked folder's last listing --
 
-    def tree_get(self, path: str) -> TreeSnapshot | None:
+    def folder_get(self, path: str) -> tuple[str, str, bool, bytes] | None:
+        """``(listing digest, manifest oid, trusted, groups)`` of the folder at ``path``."""
         row = self._db.execute(
-            "SELECT listing, oid, trusted, entries FROM trees WHERE path = ?", (path,)
+            "SELECT listing, oid, trusted, groups FROM folders WHERE path = ?", (path,)
         ).fetchone()
-        if row is None:
-            return None
-        return TreeSnapshot(row[0], row[1], bool(row[2]), row[3])
+        return None if row is None else (row[0], row[1], bool(row[2]), row[3])
 
-    def tree_put(self, path: str, snapshot: TreeSnapshot) -> None:
+    def folder_manifest(self, path: str) -> bytes | None:
+        """The manifest bytes of the folder's snapshot (read only when it changed)."""
+        row = self._db.execute("SELECT manifest FROM folders WHERE path = ?", (path,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def folder_put(
+        self, path: str, listing: str, oid: str, trusted: bool, groups: bytes, manifest: bytes
+    ) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO trees VALUES (?, ?, ?, ?, ?)",
-            (path, snapshot.listing, snapshot.oid, int(snapshot.trusted), snapshot.entries),
+            "INSERT OR REPLACE INTO folders VALUES (?, ?, ?, ?, ?, ?)",
+            (path, listing, oid, int(trusted), groups, manifest),
         )
 
     # -- validated documents of small files gitml reads on every command -----
@@ -170,23 +177,3 @@ class StateIndex:
 
     def forget_complete(self) -> None:
         self._db.execute("DELETE FROM complete")
-
-
-@dataclass(frozen=True, slots=True)
-class TreeSnapshot:
-    """What a folder looked like when last hashed.
-
-    ``listing`` hashes every file's (path, inode, size, mtime, exec): when a
-    new scan gives the same listing and no entry was racy (``trusted``), the
-    folder's manifest hash is ``oid`` without looking at a single file.
-    ``entries`` (JSON ``[[path, ino, size, mtime_ns, oid, trusted], ...]``)
-    lets a scan with a few changed files reuse the others' hashes.
-    """
-
-    listing: str
-    oid: str
-    trusted: bool
-    entries: bytes
-
-    def entry_map(self) -> dict[str, list[Any]]:
-        return {e[0]: e for e in json.loads(self.entries)}

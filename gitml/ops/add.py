@@ -10,11 +10,12 @@ from pathlib import Path, PurePosixPath
 from gitml import git
 from gitml.core import ignore
 from gitml.core import pointer as pointers
+from gitml.core.listing import FileStat
 from gitml.core.paths import check_link_target, check_portable
 from gitml.core.pointer import SUFFIX, Pointer
 from gitml.core.repo import Repo
 from gitml.core.state import TRUSTED
-from gitml.core.tree import FileStat, Hasher, Progress
+from gitml.core.tree import Hasher, Progress
 from gitml.errors import AlreadyTrackedByGit, BadPath, GitmlError
 from gitml.ops.record import files_of, record_files
 from gitml.ops.workspace import artifact_arg, artifacts_inside, enclosing_artifact
@@ -165,7 +166,7 @@ def _existing(repo: Repo, pointer_rel: str) -> Pointer | None:
         return None  # a broken pointer is replaced by a good one
 
 
-def relink(repo: Repo, files: Sequence[FileStat], oids: list[str]) -> None:
+def relink(repo: Repo, files: Sequence[FileStat], oids: Sequence[str]) -> None:
     """Replace work-tree copies by links to the cache when cache.type asks for links."""
     linker = repo.linker()
     fresh = []

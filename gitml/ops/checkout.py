@@ -15,12 +15,13 @@ from pathlib import Path
 
 from gitml.core.atomic import is_temp, temp_name
 from gitml.core.linking import Linker
+from gitml.core.listing import FileStat, scan, stat_file
 from gitml.core.manifest import Entry, Manifest
 from gitml.core.parallel import parallel_chunks
 from gitml.core.pointer import Pointer
 from gitml.core.repo import Repo
 from gitml.core.state import TRUSTED, StatKey
-from gitml.core.tree import FileStat, Hasher, Progress, scan, stat_file
+from gitml.core.tree import Hasher, Progress
 from gitml.errors import CheckoutConflict, NotInCache
 from gitml.ops.status import in_cache
 from gitml.ops.workspace import load_pointers, lock_outputs
@@ -107,7 +108,7 @@ def _plan(repo: Repo, ptr: Pointer, hasher: Hasher) -> _Plan:
     files: Sequence[FileStat]
     if path.is_dir():
         files = scan(path, repo.root, (repo.cache.root,))
-        oids = hasher.tree(ptr.rel, files)[1]
+        oids = hasher.tree(ptr.rel, files).oids
     else:
         files = [stat_file(path, "")]
         oids = hasher.hash_files(files)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from gitml.core.listing import FileStat, scan, stat_file, total_size
 from gitml.core.lockfile import Record
-from gitml.core.manifest import Manifest, file_oids
+from gitml.core.manifest import file_oids
 from gitml.core.repo import Repo
-from gitml.core.tree import FileStat, Hasher, scan, stat_file
+from gitml.core.tree import Hasher
 
 
 def files_of(repo: Repo, rel: str) -> Sequence[FileStat] | None:
@@ -29,32 +30,38 @@ def record_files(
     *,
     is_dir: bool,
     previous: str | None = None,
-) -> tuple[Record, list[str]]:
+) -> tuple[Record, Sequence[str]]:
     """Hash (and, when the hasher has a cache, store) ``files``; return the record and oids.
 
     ``previous`` is the folder's last recorded manifest: when the cache holds
     all of it, its files need no existence check.
     """
     if is_dir:
-        # Files the folder's snapshot vouches for are neither read nor stored, so
-        # unless the cache is known to hold the whole folder, fill in what it lacks.
-        oid, oids = hasher.tree(rel, files)
-        if hasher.cache is not None and not (
-            repo.state.is_complete(oid) and repo.cache.exists(oid)
-        ):
-            present = complete_oids(repo, previous)
-            todo = [i for i, o in enumerate(oids) if o not in present]
-            hasher.store_all([files[i] for i in todo], [oids[i] for i in todo])
-            store_manifest(repo, Hasher.manifest_of(files, oids), oid)
-        size = sum(f.size for f in files)
-        return Record(rel, oid, size, len(files)), oids
+        folder = hasher.tree(rel, files)
+        oid = folder.oid
+        if hasher.cache is not None and not _complete(repo, oid):
+            # Files the folder's snapshot vouched for were neither read nor stored:
+            # unless they come from the complete previous manifest, fill in what
+            # the cache lacks.
+            if folder.reused is None or folder.reused != previous or not _complete(repo, previous):
+                present = complete_oids(repo, previous)
+                oids = folder.oids
+                todo = [i for i, o in enumerate(oids) if o not in present]
+                hasher.store_all([files[i] for i in todo], [oids[i] for i in todo])
+            store_manifest(repo, folder.manifest_bytes(), oid)
+        return Record(rel, oid, total_size(files), len(files)), folder
     oid = hasher.hash_files(files)[0]
     return Record(rel, oid, files[0].size), [oid]
 
 
+def _complete(repo: Repo, manifest: str | None) -> bool:
+    """Whether the cache holds the manifest and, as far as gitml knows, all its files."""
+    return manifest is not None and repo.state.is_complete(manifest) and repo.cache.exists(manifest)
+
+
 def complete_oids(repo: Repo, manifest: str | None) -> set[str]:
     """The file hashes of a manifest whose every object the cache is known to hold."""
-    if manifest is None or not repo.state.is_complete(manifest) or not repo.cache.exists(manifest):
+    if manifest is None or not _complete(repo, manifest):
         return set()
     return file_oids(repo.cache.read_bytes(manifest))
 
@@ -66,7 +73,6 @@ def record_path(repo: Repo, rel: str, hasher: Hasher) -> Record | None:
     return record_files(repo, rel, files, hasher, is_dir=(repo.root / rel).is_dir())[0]
 
 
-def store_manifest(repo: Repo, manifest: Manifest, oid: str) -> None:
-    if not repo.cache.exists(oid):
-        repo.cache.put_bytes(manifest.to_bytes(), oid)
+def store_manifest(repo: Repo, manifest: bytes, oid: str) -> None:
+    repo.cache.put_bytes(manifest, oid)
     repo.state.mark_complete(oid)

@@ -178,7 +178,8 @@ def _actual_artifacts(work: Snapshot) -> tuple[dict[str, Pointer], dict[str, Fil
         if files is None:
             out[path] = ptr
         elif ptr.is_dir:
-            oid, oids = hasher.tree(ptr.rel, files)
+            folder = hasher.tree(ptr.rel, files)
+            oid, oids = folder.oid, folder.oids
             disk_files[path] = {
                 f"{path}/{f.rel}": (o, f.size) for f, o in zip(files, oids, strict=True)
             }

@@ -6,10 +6,11 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from gitml.core.listing import FileStat, scan, stat_file
 from gitml.core.manifest import Manifest, diff
 from gitml.core.pointer import Pointer
 from gitml.core.repo import Repo
-from gitml.core.tree import FileStat, Hasher, Progress, scan, stat_file
+from gitml.core.tree import Hasher, Progress
 from gitml.ops.workspace import load_pointers
 
 UNCHANGED, MODIFIED, MISSING, NOT_IN_CACHE = "unchanged", "modified", "missing", "not in cache"
@@ -85,7 +86,7 @@ def artifact_status(
     if files is None:
         workspace = MISSING
     elif ptr.is_dir:
-        oid, _ = hasher.tree(ptr.rel, files, want_oids=False)
+        oid = hasher.tree(ptr.rel, files).oid
         workspace = UNCHANGED if oid == ptr.oid else MODIFIED
         if details and workspace == MODIFIED and repo.cache.exists(ptr.oid):
             old = Manifest.from_bytes(repo.cache.read_bytes(ptr.oid), ptr.rel)

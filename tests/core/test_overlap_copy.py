@@ -6,9 +6,10 @@ import os
 from pathlib import Path
 
 from gitml.core.hashing import hash_file
+from gitml.core.listing import stat_file
 from gitml.core.odb import LocalCache
 from gitml.core.state import StateIndex
-from gitml.core.tree import OVERLAP_COPY, Hasher, stat_file
+from gitml.core.tree import OVERLAP_COPY, Hasher
 
 
 def test_large_file_is_stored_once_under_its_hash(tmp_path: Path) -> None:

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from gitml.core.hashing import hash_bytes
+from gitml.core.listing import Listing, scan, stat_file
 from gitml.core.odb import LocalCache
 from gitml.core.state import StateIndex
-from gitml.core.tree import Hasher, Listing, scan, stat_file
+from gitml.core.tree import Hasher
 from gitml.errors import BadPath
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import random
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from gitml.core.listing import scan
 from gitml.core.state import StateIndex
-from gitml.core.tree import Hasher, scan
+from gitml.core.tree import Hasher
 
 
 @pytest.fixture
@@ -32,8 +34,8 @@ def state(tmp_path: Path) -> Iterator[StateIndex]:
 
 def tree(state: StateIndex, folder: Path) -> tuple[str, list[str], Hasher]:
     hasher = Hasher(state)
-    oid, oids = hasher.tree("d", scan(folder, folder.parent))
-    return oid, oids, hasher
+    result = hasher.tree("d", scan(folder, folder.parent))
+    return result.oid, result.oids, hasher
 
 
 def test_unchanged_folder_reads_nothing_and_matches_the_manifest(
@@ -74,3 +76,61 @@ def test_racy_files_are_not_vouched_for(state: StateIndex, folder: Path) -> None
     tree(state, folder)
     _, _, hasher = tree(state, folder)
     assert hasher.hashed == 1  # the racy file is read again, the others are not
+
+
+def _fresh(folder: Path) -> tuple[str, list[str]]:
+    """The folder's manifest hash computed from nothing (a new state index)."""
+    other = StateIndex(folder.parent / f"fresh-{time.time_ns()}")
+    try:
+        manifest = Hasher(other).manifest(scan(folder, folder.parent))
+    finally:
+        other.close()
+    return manifest.oid(), [e.oid for e in manifest]
+
+
+def _backdated_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    past = time.time_ns() - 60 * 10**9 + random.randrange(10**9)
+    os.utime(path, ns=(past, past))
+
+
+def test_odd_names_are_rewritten_in_place(state: StateIndex, tmp_path: Path) -> None:
+    folder = tmp_path / "d"
+    names = ['q"uote', "br]ack[et", "ünï cödé", "back\\slash", 'x","y', "s0/f0.txt"]
+    for name in names:
+        _backdated_write(folder / name, name.encode())
+    tree(state, folder)
+    for name in names:
+        _backdated_write(folder / name, name.encode() + b" changed, longer")
+        oid, oids, hasher = tree(state, folder)
+        assert hasher.hashed == 1
+        assert (oid, oids) == _fresh(folder), name
+
+
+def test_snapshot_follows_every_kind_of_change(state: StateIndex, folder: Path) -> None:
+    rng = random.Random(20261127)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    for step in range(40):
+        kind = rng.choice(["edit", "resize", "exec", "add", "remove", "rename", "touch", "dir"])
+        target = rng.choice(files)
+        if kind == "edit":
+            _backdated_write(target, target.read_bytes()[::-1])
+        elif kind == "resize":
+            _backdated_write(target, target.read_bytes() * 2)
+        elif kind == "exec":
+            target.chmod(target.stat().st_mode ^ 0o100)
+        elif kind == "add":
+            _backdated_write(target.with_name(f"new{step}.txt"), f"new {step}".encode())
+        elif kind == "remove" and len(files) > 1:
+            target.unlink()
+        elif kind == "rename":
+            target.rename(target.with_name(f"renamed{step}.txt"))
+        elif kind == "touch":
+            past = time.time_ns() - 30 * 10**9
+            os.utime(target, ns=(past, past))
+        elif kind == "dir":
+            _backdated_write(folder / f"n{step}" / "deep" / "x.txt", b"x")
+        files = sorted(p for p in folder.rglob("*") if p.is_file())
+        oid, oids, _ = tree(state, folder)
+        assert (oid, oids) == _fresh(folder), (step, kind)

@@ -1,0 +1,267 @@
+"""A tracked folder's hash, through its snapshot in the state index.
+
+The snapshot keeps, per sub-folder of the scan (a :class:`Group`), the
+group's digest, whether all its hashes are trusted, its file hashes, and the
+detail needed to compare file by file. An unchanged folder costs one
+comparison of listing digests. After a change, only the groups whose digest
+changed are looked at file by file, only the changed files are read, and when
+no file was added, removed or renamed, the new manifest is the last one with
+the changed rows rewritten: no work per unchanged file at all.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, overload
+
+from gitml.core.hashing import hash_bytes
+from gitml.core.listing import Listing
+from gitml.core.manifest import Entry, Manifest
+from gitml.core.state import RACY_NS, StateIndex
+
+if TYPE_CHECKING:
+    from gitml.core.tree import Hasher
+
+OID_LEN = 32
+# Beyond this many changed rows, building the manifest afresh beats patching the last one.
+MAX_PATCHED = 256
+
+
+class GroupRecord:
+    """One group of a folder snapshot, decoded lazily (most are only compared)."""
+
+    __slots__ = ("_detail", "digest", "oids", "trusted")
+
+    def __init__(self, digest: str, trusted: bool, oids: str, detail: str) -> None:
+        self.digest = digest
+        self.trusted = trusted
+        self.oids = oids  # every file's hash, concatenated in name order
+        self._detail = detail  # JSON [names, ints, trusted flags]
+
+    def oid_list(self) -> list[str]:
+        o = self.oids
+        return [o[i : i + OID_LEN] for i in range(0, len(o), OID_LEN)]
+
+    def detail(self) -> tuple[list[str], list[int], list[int]]:
+        names, ints, flags = json.loads(self._detail)
+        return names, ints, flags
+
+    def raw(self) -> list[object]:
+        return [self.digest, self.trusted, self.oids, self._detail]
+
+
+class FolderHash(Sequence[str]):
+    """A folder's manifest hash and, as a sequence, its files' hashes in ``rel`` order."""
+
+    def __init__(
+        self,
+        oid: str,
+        listing: Listing,
+        group_oids: list[list[str]],
+        manifest: bytes | None,
+        reused: str | None,
+    ) -> None:
+        self.oid = oid
+        self.listing = listing
+        self._group_oids = group_oids
+        self._manifest = manifest
+        self.reused = reused  # the snapshot manifest whose unchanged files' hashes were kept
+        self._oids: list[str] | None = None
+
+    def manifest_bytes(self) -> bytes:
+        if self._manifest is None:
+            self._manifest = _build(self.listing, self._group_oids).to_bytes()
+        return self._manifest
+
+    @property
+    def oids(self) -> list[str]:
+        if self._oids is None:
+            by_rel = {
+                g.prefix + name: oid
+                for g, oids in zip(self.listing.groups, self._group_oids, strict=True)
+                for name, oid in zip(g.names, oids, strict=True)
+            }
+            self._oids = [by_rel[f.rel] for f in self.listing.files]
+        return self._oids
+
+    def __len__(self) -> int:
+        return len(self.listing)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        return self.oids[index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.oids)
+
+
+def hash_folder(hasher: Hasher, rel: str, listing: Listing) -> FolderHash:
+    """The manifest hash of folder ``rel`` (relative to the repo) as ``listing`` found it."""
+    state = hasher.state
+    snap = state.folder_get(rel)
+    old = _decode(snap[3]) if snap is not None else {}
+    if snap is not None and snap[0] == listing.digest and snap[2]:
+        try:
+            group_oids = [old[g.prefix].oid_list() for g in listing.groups]
+        except KeyError:
+            pass  # a damaged snapshot: look at every file
+        else:
+            return FolderHash(snap[1], listing, group_oids, None, snap[1])
+    group_oids, changed_groups, todo = _compare(listing, old)
+    t0 = time.time_ns()  # every hash below was read after this moment
+    read = [listing.groups[gi].file(i) for gi, i in todo]
+    for (gi, i), oid in zip(todo, hasher.hash_files(read), strict=True):
+        group_oids[gi][i] = oid
+    fresh = {(gi, i) for gi, i in todo}
+    records = _records(listing, old, group_oids, changed_groups, fresh, t0)
+    manifest = None
+    if snap is not None:
+        manifest = _patched(state, rel, listing, old, group_oids, changed_groups)
+    if manifest is None:
+        manifest = _build(listing, group_oids).to_bytes()
+    oid = hash_bytes(manifest)
+    blob = json.dumps({p: r.raw() for p, r in records.items()}, separators=(",", ":")).encode()
+    trusted = all(r.trusted for r in records.values())
+    state.folder_put(rel, listing.digest, oid, trusted, blob, manifest)
+    reused = snap[1] if snap is not None and len(todo) < len(listing) else None
+    return FolderHash(oid, listing, group_oids, manifest, reused)
+
+
+def _decode(blob: bytes) -> dict[str, GroupRecord]:
+    try:
+        doc = json.loads(blob)
+        return {p: GroupRecord(*raw) for p, raw in doc.items()}
+    except (ValueError, TypeError, AttributeError):
+        return {}  # a damaged snapshot: every file is looked at (the state index knows most)
+
+
+def _compare(
+    listing: Listing, old: dict[str, GroupRecord]
+) -> tuple[list[list[str]], set[int], list[tuple[int, int]]]:
+    """Hashes the snapshot vouches for; the groups that changed; the files to read."""
+    group_oids: list[list[str]] = []
+    changed: set[int] = set()
+    todo: list[tuple[int, int]] = []
+    for gi, g in enumerate(listing.groups):
+        record = old.get(g.prefix)
+        if record is not None and record.digest == g.digest and record.trusted:
+            group_oids.append(record.oid_list())
+            continue
+        changed.add(gi)
+        known: dict[str, tuple[int, int, int, str]] = {}
+        if record is not None:
+            names, ints, flags = record.detail()
+            for j, (name, oid) in enumerate(zip(names, record.oid_list(), strict=True)):
+                if flags[j]:
+                    known[name] = (ints[4 * j], ints[4 * j + 1], ints[4 * j + 2], oid)
+        oids = [""] * len(g.names)
+        for i, name in enumerate(g.names):
+            k = known.get(name)
+            if k is not None and k[:3] == g.stat_key(i):
+                oids[i] = k[3]
+            else:
+                todo.append((gi, i))
+        group_oids.append(oids)
+    return group_oids, changed, todo
+
+
+def _records(
+    listing: Listing,
+    old: dict[str, GroupRecord],
+    group_oids: list[list[str]],
+    changed: set[int],
+    fresh: set[tuple[int, int]],
+    t0: int,
+) -> dict[str, GroupRecord]:
+    """The new snapshot's groups: unchanged ones as they were, changed ones rebuilt.
+
+    A file read now is trusted only if its mtime is older than the read by the
+    racy window; a later write within the same clock tick could keep its mtime.
+    """
+    out: dict[str, GroupRecord] = {}
+    for gi, g in enumerate(listing.groups):
+        if gi not in changed:
+            out[g.prefix] = old[g.prefix]
+            continue
+        flags = [
+            int((gi, i) not in fresh or g.ints[4 * i + 2] + RACY_NS < t0)
+            for i in range(len(g.names))
+        ]
+        detail = json.dumps([g.names, g.ints, flags], separators=(",", ":"))
+        out[g.prefix] = GroupRecord(g.digest, all(flags), "".join(group_oids[gi]), detail)
+    return out
+
+
+def _build(listing: Listing, group_oids: list[list[str]]) -> Manifest:
+    entries = [
+        Entry(g.prefix + name, oid, g.ints[4 * i + 1], bool(g.ints[4 * i + 3]))
+        for g, oids in zip(listing.groups, group_oids, strict=True)
+        for i, (name, oid) in enumerate(zip(g.names, oids, strict=True))
+    ]
+    entries.sort(key=_path)
+    return Manifest(tuple(entries))
+
+
+def _path(entry: Entry) -> str:
+    return entry.path
+
+
+def _patched(
+    state: StateIndex,
+    rel: str,
+    listing: Listing,
+    old: dict[str, GroupRecord],
+    group_oids: list[list[str]],
+    changed: set[int],
+) -> bytes | None:
+    """The snapshot's manifest with the rows of changed files rewritten, when the
+    folder has the same files under the same names; else None."""
+    if len(old) != len(listing.groups):
+        return None
+    rows: list[tuple[str, str, int, int]] = []  # (path, oid, size, exec) to rewrite
+    for gi in sorted(changed):
+        g = listing.groups[gi]
+        record = old.get(g.prefix)
+        if record is None:
+            return None
+        names, ints, _ = record.detail()
+        if names != g.names:
+            return None
+        for i, (before, now) in enumerate(zip(record.oid_list(), group_oids[gi], strict=True)):
+            size, executable = g.ints[4 * i + 1], g.ints[4 * i + 3]
+            if (before, ints[4 * i + 1], ints[4 * i + 3]) != (now, size, executable):
+                rows.append((g.prefix + g.names[i], now, size, int(bool(executable))))
+    if len(rows) > MAX_PATCHED:
+        return None
+    data = state.folder_manifest(rel)
+    if data is None:
+        return None
+    return _rewrite_rows(data, rows)
+
+
+def _rewrite_rows(data: bytes, rows: list[tuple[str, str, int, int]]) -> bytes | None:
+    """``data`` (a manifest) with each row of ``rows``'s paths replaced; None if one
+    is not found. A row starts with ``["<path>","``: inside a JSON string every
+    quote is escaped, so that can only be the start of that path's row."""
+    cuts: list[tuple[int, int, bytes]] = []
+    for row in rows:
+        head = b"[" + json.dumps(row[0], ensure_ascii=False).encode() + b',"'
+        start = data.find(head)
+        if start < 0:
+            return None
+        end = data.find(b"]", start + len(head) + OID_LEN) + 1  # after size and exec bit
+        text = json.dumps(list(row), separators=(",", ":"), ensure_ascii=False)
+        cuts.append((start, end, text.encode()))
+    cuts.sort()
+    out: list[bytes] = []
+    at = 0
+    for start, end, row_bytes in cuts:
+        out += (data[at:start], row_bytes)
+        at = end
+    out.append(data[at:])
+    return b"".join(out)
