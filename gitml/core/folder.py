@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, overload
 
 from gitml.core.hashing import hash_bytes
-from gitml.core.listing import Listing
+from gitml.core.listing import FileStat, Listing
 from gitml.core.manifest import Entry, Manifest
 from gitml.core.state import RACY_NS, StateIndex
 
@@ -85,6 +85,12 @@ class FolderHash(Sequence[str]):
             }
             self._oids = [by_rel[f.rel] for f in self.listing.files]
         return self._oids
+
+    def pairs(self) -> Iterator[tuple[FileStat, str]]:
+        """Each file with its hash, folder by folder (no sorting, nothing built ahead)."""
+        for g, oids in zip(self.listing.groups, self._group_oids, strict=True):
+            for i, oid in enumerate(oids):
+                yield g.file(i), oid
 
     def __len__(self) -> int:
         return len(self.listing)

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from gitml import git
 from gitml.core import ignore
 from gitml.core import pointer as pointers
-from gitml.core.listing import FileStat
+from gitml.core.listing import FileStat, Listing
 from gitml.core.paths import check_link_target, check_portable
 from gitml.core.pointer import SUFFIX, Pointer
 from gitml.core.repo import Repo
 from gitml.core.state import TRUSTED
 from gitml.core.tree import Hasher, Progress
 from gitml.errors import AlreadyTrackedByGit, BadPath, GitmlError
-from gitml.ops.record import files_of, record_files
+from gitml.ops.record import files_of, pairs, record_files
 from gitml.ops.workspace import artifact_arg, artifacts_inside, enclosing_artifact
 
 
@@ -115,10 +115,21 @@ def target_files(repo: Repo, rel: str) -> Sequence[FileStat]:
     if files is None:
         raise BadPath(f"{rel}: no such file or folder", "check the path")
     check_portable(PurePosixPath(rel).name, rel)
-    if (repo.root / rel).is_dir():
-        for f in files:
-            check_portable(f.rel, f"{rel}/{f.rel}")
+    if isinstance(files, Listing):
+        _check_names(rel, files)
     return files
+
+
+def _check_names(rel: str, listing: Listing) -> None:
+    """:func:`check_portable` for every file, a folder at a time: a drive or a
+    backslash can only start a name at the top, a line break can be anywhere."""
+    for g in listing.groups:
+        if g.prefix:
+            check_portable(g.prefix, f"{rel}/{g.prefix[:-1]}")  # names the folder
+            if "\n" not in "/".join(g.names):
+                continue
+        for name in g.names:
+            check_portable(g.prefix + name, f"{rel}/{g.prefix}{name}")
 
 
 def add_one(
@@ -138,7 +149,7 @@ def add_one(
     previous = old.oid if old is not None and old.is_dir else None
     record, oids = record_files(repo, rel, files, hasher, is_dir=is_dir, previous=previous)
     new = Pointer(rel, record.oid, record.size, record.files)
-    relink(repo, files, oids)
+    relink(repo, pairs(files, oids))
     if old is not None:
         new = Pointer(new.rel, new.oid, new.size, new.files, old.meta)
     changed = old != new or old.meta != new.meta
@@ -166,11 +177,12 @@ def _existing(repo: Repo, pointer_rel: str) -> Pointer | None:
         return None  # a broken pointer is replaced by a good one
 
 
-def relink(repo: Repo, files: Sequence[FileStat], oids: Sequence[str]) -> None:
-    """Replace work-tree copies by links to the cache when cache.type asks for links."""
+def relink(repo: Repo, files: Iterable[tuple[FileStat, str]]) -> None:
+    """Replace work-tree copies (file, hash) by links to the cache when cache.type
+    asks for links; where only a copy works, this stops at the first file."""
     linker = repo.linker()
     fresh = []
-    for f, oid in zip(files, oids, strict=True):
+    for f, oid in files:
         src = repo.cache.path(oid)
         if f.ino == _inode(src):
             continue  # already a hard link or symlink to the cache object

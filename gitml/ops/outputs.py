@@ -16,7 +16,7 @@ from gitml.core.tree import Hasher
 from gitml.errors import AlreadyTrackedByGit, GitmlError, NotInCache
 from gitml.ops.add import relink
 from gitml.ops.checkout import materialize
-from gitml.ops.record import files_of, record_files
+from gitml.ops.record import files_of, pairs, record_files
 
 
 def prepare(repo: Repo, stage: Stage) -> None:
@@ -58,7 +58,7 @@ def collect(repo: Repo, stage: Stage) -> list[Record]:
         records.append(Record(record.path, record.oid, record.size, record.files, out.cache))
         if out.cache:
             ignore.add_entry(repo.root, out.path)
-            relink(repo, files, oids)
+            relink(repo, pairs(files, oids))
     return records
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+from gitml.core.folder import FolderHash
 from gitml.core.listing import FileStat, scan, stat_file, total_size
 from gitml.core.lockfile import Record
 from gitml.core.manifest import file_oids
@@ -52,6 +53,13 @@ def record_files(
         return Record(rel, oid, total_size(files), len(files)), folder
     oid = hasher.hash_files(files)[0]
     return Record(rel, oid, files[0].size), [oid]
+
+
+def pairs(files: Sequence[FileStat], oids: Sequence[str]) -> Iterable[tuple[FileStat, str]]:
+    """Each file with its hash, in no particular order (a folder's: without sorting)."""
+    if isinstance(oids, FolderHash):
+        return oids.pairs()
+    return zip(files, oids, strict=True)
 
 
 def _complete(repo: Repo, manifest: str | None) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -244,6 +245,24 @@ def test_refuses_names_a_pointer_cannot_hold(tmp_repo, repo: Repo, name: str) ->
     tmp_repo.gen({"ok": "fine", f"d/{name}": "x"})
     _refused(tmp_repo, repo, ["ok", f"d/{name}"], BadPath, "gitml cannot track a name")
     _refused(tmp_repo, repo, ["ok", "d"], BadPath, "gitml cannot track a name")
+
+
+@pytest.mark.parametrize(
+    ("rel", "named"),
+    [
+        ("d/sub/a\nb", "d/sub/a\nb"),
+        ("d/sub/deep/a\nb", "d/sub/deep/a\nb"),
+        ("d/C:x/f", "d/C:x"),  # the folder is what to rename
+        ("d/\\x/f", "d/\\x"),
+        ("d/s\nx/f", "d/s\nx"),
+        ("d/sub/s\nx/f", "d/sub/s\nx"),
+    ],
+)
+def test_refuses_such_names_anywhere_in_a_folder(
+    tmp_repo, repo: Repo, rel: str, named: str
+) -> None:  # type: ignore[no-untyped-def]
+    tmp_repo.gen({"d/fine/ok": "fine", "d/sub/x:y": "fine too", rel: "x"})
+    _refused(tmp_repo, repo, ["d"], BadPath, f"^{re.escape(named)}: gitml cannot track a name")
 
 
 def test_names_with_spaces_colons_and_unicode_are_tracked(
