@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -70,9 +71,21 @@ class Pointer:
         return doc
 
     def dumps(self) -> str:
+        plain = self._plain_text()
+        if plain is not None:
+            return plain
         import yaml
 
         return yaml.dump(self.to_dict(), Dumper=_dumper(), sort_keys=False, allow_unicode=True)
+
+    def _plain_text(self) -> str | None:
+        """The YAML text of a pointer without meta whose name needs no quoting, written
+        without the YAML library (the same bytes ``yaml.dump`` gives: tested)."""
+        name = PurePosixPath(self.rel).name
+        if self.meta or not _plain_name(name):
+            return None
+        files = "" if self.files is None else f"files: {self.files}\n"
+        return f"version: 1\npath: {name}\nhash: xxh128:{self.oid}\nsize: {self.size}\n{files}"
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any], pointer_rel: str) -> Pointer:
@@ -91,9 +104,55 @@ class Pointer:
 def load(root: Path, pointer_rel: str, state: StateIndex | None = None) -> Pointer:
     """Load and validate ``root/pointer_rel``; raise InvalidFile with file:line on error.
 
-    With the state index, an unchanged pointer is not parsed again."""
-    doc = load_validated(root / pointer_rel, "pointer", pointer_rel, state)
+    A pointer exactly as gitml writes it (no meta, a plain name) is read without
+    the YAML library; with the state index, an unchanged other one is not parsed
+    again."""
+    path = root / pointer_rel
+    try:
+        with open(path, "rb") as f:
+            plain = _from_plain_text(f.read(_PLAIN_MAX), pointer_rel)
+    except OSError:
+        plain = None  # load_validated says what is wrong
+    if plain is not None:
+        return plain
+    doc = load_validated(path, "pointer", pointer_rel, state)
     return Pointer.from_dict(doc, pointer_rel)
+
+
+# What Pointer._plain_text writes, and nothing else: a name YAML reads as a plain
+# string (no quotes, not a number, bool or null), sizes without leading zeros.
+_PLAIN_MAX = 512
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+_YAML_WORDS = frozenset(
+    w
+    for word in ("yes", "no", "true", "false", "on", "off", "null")
+    for w in (word, word.capitalize(), word.upper())
+)
+_PLAIN_POINTER = re.compile(
+    rb"version: 1\npath: ([A-Za-z_][A-Za-z0-9_.-]*)\nhash: xxh128:([0-9a-f]{32})\n"
+    rb"size: (0|[1-9][0-9]*)\n(?:files: (0|[1-9][0-9]*)\n)?"
+)
+
+
+def _plain_name(name: str) -> bool:
+    return _PLAIN_NAME.fullmatch(name) is not None and name not in _YAML_WORDS
+
+
+def _from_plain_text(data: bytes, pointer_rel: str) -> Pointer | None:
+    found = _PLAIN_POINTER.fullmatch(data)
+    if found is None:
+        return None
+    name = found[1].decode()
+    if not _plain_name(name):
+        return None
+    folder = pointer_rel.rpartition("/")[0]
+    files = found[4]
+    return Pointer(
+        f"{folder}/{name}" if folder else name,
+        found[2].decode(),
+        int(found[3]),
+        None if files is None else int(files),
+    )
 
 
 def loads(text: str, pointer_rel: str) -> Pointer:

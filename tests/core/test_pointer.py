@@ -196,3 +196,59 @@ def test_name_only_written() -> None:
     ptr = Pointer("deep/er/raw", OID, 1)
     assert PurePosixPath(ptr.pointer_rel).name == "raw.gitml"
     assert yaml.safe_load(ptr.dumps())["path"] == "raw"
+
+
+def _yaml_text(ptr: Pointer) -> str:
+    """What the YAML library writes for a pointer (the reference for the plain form)."""
+    return yaml.dump(ptr.to_dict(), Dumper=pointers._dumper(), sort_keys=False, allow_unicode=True)
+
+
+plain_pointer = st.builds(
+    Pointer,
+    rel=st.from_regex(r"([a-z]{1,3}/)?[A-Za-z_][A-Za-z0-9_.-]{0,12}", fullmatch=True),
+    oid=st.text(alphabet="0123456789abcdef", min_size=32, max_size=32),
+    size=st.integers(0, 2**60),
+    files=st.none() | st.integers(0, 10**7),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ptr=plain_pointer)
+def test_the_plain_form_is_what_yaml_writes(
+    ptr: Pointer, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    text = ptr.dumps()
+    assert text == _yaml_text(ptr)
+    assert yaml.safe_load(text) == ptr.to_dict()
+    root = tmp_path_factory.mktemp("plain")
+    (root / ptr.pointer_rel).parent.mkdir(parents=True, exist_ok=True)
+    (root / ptr.pointer_rel).write_text(text)
+    back = pointers.load(root, ptr.pointer_rel)
+    assert (back, back.meta, back.is_dir) == (ptr, {}, ptr.is_dir)
+
+
+@pytest.mark.parametrize(
+    "name", ["yes", "Off", "NULL", "123", "1e3", "0x1f", ".hidden", "a b", "é"]
+)
+def test_names_yaml_would_quote_or_read_otherwise_take_the_yaml_road(
+    name: str, tmp_path: Path
+) -> None:
+    ptr = Pointer(name, "0" * 32, 5)
+    assert ptr._plain_text() is None
+    assert ptr.dumps() == _yaml_text(ptr)
+    (tmp_path / ptr.pointer_rel).write_text(ptr.dumps())
+    assert pointers.load(tmp_path, ptr.pointer_rel).rel == name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "version: 1\npath: x\nhash: xxh128:" + "0" * 32 + "\nsize: 0123\n",  # octal to YAML
+        "version: 1\npath: x\nhash: xxh128:" + "0" * 32 + "\nsize: 1\nmeta: {a: 1}\n",
+        "version: 1\npath: x  # comment\nhash: xxh128:" + "0" * 32 + "\nsize: 1\n",
+    ],
+)
+def test_anything_but_the_plain_form_is_read_by_yaml(text: str, tmp_path: Path) -> None:
+    (tmp_path / "x.gitml").write_text(text)
+    assert pointers._from_plain_text(text.encode(), "x.gitml") is None
+    assert pointers.load(tmp_path, "x.gitml") == pointers.loads(text, "x.gitml")
