@@ -120,12 +120,14 @@ class Group:
 
     __slots__ = ("digest", "folder", "ints", "names", "prefix")
 
-    def __init__(self, prefix: str, folder: str, names: list[str], ints: list[int]) -> None:
+    def __init__(
+        self, prefix: str, folder: str, names: list[str], ints: list[int], digest: str = ""
+    ) -> None:
         self.prefix = prefix  # "" or "a/b/", relative to the listed folder
         self.folder = folder  # absolute
         self.names = names
         self.ints = ints
-        self.digest = group_digest(prefix, names, ints)
+        self.digest = digest or group_digest(prefix, names, ints)
 
     def stat_key(self, i: int) -> tuple[int, int, int]:
         ints = self.ints
@@ -160,42 +162,94 @@ def _first(pair: tuple[str, FileStat]) -> str:
     return pair[0]
 
 
-def scan(folder: Path, root: Path, allowed_links: tuple[Path, ...] = ()) -> Listing:
+# From this many files on (as the folder had when last recorded), a scan shares its
+# folders with a forked child. Measured on 2 cores, 20,000 files in 100 folders: the
+# scan takes 46-61 ms alone and 33-51 ms shared; `gitml status` 135 ms at best alone,
+# 114 ms shared (medians 141-145 and 130-151 ms). A fork costs about 1 ms.
+FORK_FROM_FILES = 4000
+
+
+def scan(
+    folder: Path, root: Path, allowed_links: tuple[Path, ...] = (), *, expected: int = 0
+) -> Listing:
     """Every regular file below ``folder`` (symlinks to files inside the repo followed).
 
     One ``listdir`` and one ``lstat`` per entry, relative to an open folder
-    descriptor: the least a full check of 20,000 files can cost in Python.
+    descriptor: the least a full check of many files can cost in Python. With
+    ``expected`` files or more (what the caller last saw there), the first
+    level of sub-folders is shared with a forked child (see :mod:`gitml.core.forked`).
     """
     groups: list[Group] = []
-    stack = [("", str(folder))]
-    while stack:
-        prefix, current = stack.pop()
-        names: list[str] = []
-        ints: list[int] = []
-        keep, extend = names.append, ints.extend
-        dfd = os.open(current, _DIR_FLAGS)
-        try:
-            listed = os.listdir(dfd)
-            listed.sort()
-            for name in listed:
-                if name[0] == "." and is_temp(name):
-                    continue
-                s = os.stat(name, dir_fd=dfd, follow_symlinks=False)
-                kind = s.st_mode & _S_IFMT
-                if kind == _S_IFDIR:
-                    stack.append((f"{prefix}{name}/", f"{current}/{name}"))
-                    continue
-                if kind == _S_IFLNK:
-                    s = _followed(root, f"{current}/{name}", allowed_links)
-                    kind = s.st_mode & _S_IFMT
-                if kind == _S_IFREG:
-                    keep(name)
-                    extend((s.st_ino, s.st_size, s.st_mtime_ns, s.st_mode & 0o100))
-        finally:
-            os.close(dfd)
-        if names:  # an empty folder is not part of a manifest
-            groups.append(Group(prefix, current, names, ints))
+    pending = [("", str(folder))]
+    if expected >= FORK_FROM_FILES:
+        from gitml.core import forked
+
+        if forked.available():
+            pending = _scan_dir("", str(folder), root, allowed_links, groups)
+            if len(pending) >= 2:
+                theirs = pending[1::2]
+                helper = forked.Forked(lambda: _raw(_walk(theirs, root, allowed_links)))
+                try:
+                    groups += _walk(pending[::2], root, allowed_links)
+                except BaseException:
+                    helper.close()
+                    raise
+                got = helper.result()
+                if got is None:  # the child failed: do its share here (and meet its error)
+                    groups += _walk(theirs, root, allowed_links)
+                else:
+                    groups += [Group(*raw) for raw in got]
+                return Listing(groups)
+    groups += _walk(pending, root, allowed_links)
     return Listing(groups)
+
+
+def _walk(
+    pending: list[tuple[str, str]], root: Path, allowed_links: tuple[Path, ...]
+) -> list[Group]:
+    """The groups of the folders in ``pending`` (prefix, absolute path) and below."""
+    groups: list[Group] = []
+    stack = list(pending)
+    while stack:
+        stack += _scan_dir(*stack.pop(), root, allowed_links, groups)
+    return groups
+
+
+def _raw(groups: list[Group]) -> list[tuple[str, str, list[str], list[int], str]]:
+    return [(g.prefix, g.folder, g.names, g.ints, g.digest) for g in groups]
+
+
+def _scan_dir(
+    prefix: str, current: str, root: Path, allowed_links: tuple[Path, ...], groups: list[Group]
+) -> list[tuple[str, str]]:
+    """Add the files of one folder to ``groups``; return its sub-folders."""
+    names: list[str] = []
+    ints: list[int] = []
+    below: list[tuple[str, str]] = []
+    keep, extend = names.append, ints.extend
+    dfd = os.open(current, _DIR_FLAGS)
+    try:
+        listed = os.listdir(dfd)
+        listed.sort()
+        for name in listed:
+            if name[0] == "." and is_temp(name):
+                continue
+            s = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+            kind = s.st_mode & _S_IFMT
+            if kind == _S_IFDIR:
+                below.append((f"{prefix}{name}/", f"{current}/{name}"))
+                continue
+            if kind == _S_IFLNK:
+                s = _followed(root, f"{current}/{name}", allowed_links)
+                kind = s.st_mode & _S_IFMT
+            if kind == _S_IFREG:
+                keep(name)
+                extend((s.st_ino, s.st_size, s.st_mtime_ns, s.st_mode & 0o100))
+    finally:
+        os.close(dfd)
+    if names:  # an empty folder is not part of a manifest
+        groups.append(Group(prefix, current, names, ints))
+    return below
 
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC

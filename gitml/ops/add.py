@@ -111,7 +111,8 @@ def add_all(
 
 def target_files(repo: Repo, rel: str) -> Sequence[FileStat]:
     """The files that recording ``rel`` hashes; refuses names a pointer or manifest cannot hold."""
-    files = files_of(repo, rel)
+    before = _existing(repo, rel + SUFFIX)
+    files = files_of(repo, rel, expected=(before.files or 0) if before is not None else 0)
     if files is None:
         raise BadPath(f"{rel}: no such file or folder", "check the path")
     check_portable(PurePosixPath(rel).name, rel)

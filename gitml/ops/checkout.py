@@ -107,7 +107,7 @@ def _plan(repo: Repo, ptr: Pointer, hasher: Hasher) -> _Plan:
     wrong_kind = path.is_dir() != ptr.is_dir
     files: Sequence[FileStat]
     if path.is_dir():
-        files = scan(path, repo.root, (repo.cache.root,))
+        files = scan(path, repo.root, (repo.cache.root,), expected=ptr.files or 0)
         oids = hasher.tree(ptr.rel, files).oids
     else:
         files = [stat_file(path, "")]

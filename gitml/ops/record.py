@@ -13,11 +13,12 @@ from gitml.core.repo import Repo
 from gitml.core.tree import Hasher
 
 
-def files_of(repo: Repo, rel: str) -> Sequence[FileStat] | None:
-    """The files of a work-tree path (a file or a folder), or None when absent."""
+def files_of(repo: Repo, rel: str, expected: int = 0) -> Sequence[FileStat] | None:
+    """The files of a work-tree path (a file or a folder), or None when absent;
+    ``expected`` is how many files the folder had when last recorded, if known."""
     path = repo.root / rel
     if path.is_dir():
-        return scan(path, repo.root, (repo.cache.root,))
+        return scan(path, repo.root, (repo.cache.root,), expected=expected)
     if os.path.isfile(path):
         return [stat_file(path, rel)]
     return None

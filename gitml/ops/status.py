@@ -72,7 +72,9 @@ def current_files(repo: Repo, ptr: Pointer) -> Sequence[FileStat] | None:
     """The work-tree files of an artifact, or None when it is missing."""
     path = repo.root / ptr.rel
     if ptr.is_dir:
-        return scan(path, repo.root, (repo.cache.root,)) if path.is_dir() else None
+        if not path.is_dir():
+            return None
+        return scan(path, repo.root, (repo.cache.root,), expected=ptr.files or 0)
     return [stat_file(path, ptr.rel)] if os.path.isfile(path) else None
 
 

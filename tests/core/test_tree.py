@@ -214,3 +214,65 @@ def test_progress_reports_bytes(root: Path, state: StateIndex) -> None:
     )
     assert seen[-1] == (14, 14)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def _big(root: Path, folders: int = 6, files: int = 5) -> Path:
+    for i in range(folders):
+        for j in range(files):
+            path = root / "big" / f"f{i}" / ("sub" if j % 2 else "") / f"x{j}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(f"{i} {j}".encode())
+    (root / "big" / "top.txt").write_bytes(b"top")
+    return root / "big"
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Shared scans even under pytest-xdist (whose threads would turn them off); counts them."""
+    from gitml.core import forked
+
+    made: list[int] = []
+
+    class Counted(forked.Forked):
+        def __init__(self, fn: Callable[[], object]) -> None:
+            super().__init__(fn)
+            made.append(1)
+
+    monkeypatch.setattr(forked, "available", lambda: True)
+    monkeypatch.setattr(forked, "Forked", Counted)
+    return made
+
+
+def test_a_shared_scan_finds_what_a_lone_one_finds(root: Path, forks: list[int]) -> None:
+    big = _big(root)
+    alone = scan(big, root)
+    assert forks == []
+    shared = scan(big, root, expected=10**6)
+    assert forks == [1]
+    assert shared.digest == alone.digest
+    assert [(f.rel, f.path, f.key, f.executable) for f in shared] == [
+        (f.rel, f.path, f.key, f.executable) for f in alone
+    ]
+    assert len(shared) == 31
+
+
+@pytest.mark.parametrize("folder", ["f0", "f1"])  # in the child's share or the parent's
+def test_a_shared_scan_meets_the_same_errors(
+    root: Path, tmp_path: Path, folder: str, forks: list[int]
+) -> None:
+    big = _big(root)
+    (tmp_path / "secret").write_bytes(b"s")
+    os.symlink(tmp_path / "secret", big / folder / "link")
+    with pytest.raises(BadPath, match="symlink points outside the repository"):
+        scan(big, root, expected=10**6)
+    assert forks == [1]
+
+
+def test_a_forked_share_returns_its_result_or_none() -> None:
+    from gitml.core.forked import Forked
+
+    assert Forked(lambda: [("a", [1, 2])]).result() == [("a", [1, 2])]
+    assert Forked(lambda: 1 // 0).result() is None  # the child failed: the caller does it
+    assert Forked(lambda: os.kill(os.getpid(), 9)).result() is None
+    helper = Forked(lambda: time.sleep(30))
+    helper.close()  # killed and reaped at once
