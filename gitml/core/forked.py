@@ -1,10 +1,12 @@
-"""A share of a scan, run in a forked child process.
+"""A share of the work on many small files, run in a forked child process.
 
-Checking a big folder is one ``stat`` per file, and Python's interpreter lock
-keeps threads from making those calls side by side; a second process can. The
-child inherits everything it needs (it only lists folders and stats files, no
-locks, no database), sends its result back through a pipe with ``marshal``
-and leaves with ``os._exit``. Whatever goes wrong in it (an error, a signal),
+Checking a big folder is one ``stat`` per file, storing one is a file created
+per file, and Python's interpreter lock keeps threads from making those calls
+side by side; a second process can. The child inherits everything it needs
+(it lists, stats, reads and writes files; it never touches the state
+database), sends its result back through a pipe with ``marshal`` and leaves
+with ``os._exit``. It inherits the repository lock too, and holds it until it
+is done even if its parent is killed. Whatever goes wrong in it (an error, a signal),
 the caller gets None and does the share itself, which then raises the error
 it would have raised anyway.
 """
@@ -17,6 +19,12 @@ import sys
 import threading
 from collections.abc import Callable
 from typing import Any
+
+# From this many files on, scanning or storing shares its work with a forked child.
+# Measured on 2 cores with 20,000 files of 1-4 KiB: a scan takes 46-61 ms alone and
+# 33-51 ms shared (`gitml status`: 135 ms at best alone, 114 ms shared); the first
+# `gitml add` 1.02-1.12 s alone and 0.75-0.80 s shared. A fork costs about 1 ms.
+MIN_FILES = 4000
 
 
 def available() -> bool:

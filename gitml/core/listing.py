@@ -18,6 +18,7 @@ from typing import overload
 
 from xxhash import xxh3_128, xxh3_128_hexdigest
 
+from gitml.core import forked
 from gitml.core.atomic import is_temp
 from gitml.core.paths import check_link_target
 from gitml.core.state import StatKey
@@ -162,13 +163,6 @@ def _first(pair: tuple[str, FileStat]) -> str:
     return pair[0]
 
 
-# From this many files on (as the folder had when last recorded), a scan shares its
-# folders with a forked child. Measured on 2 cores, 20,000 files in 100 folders: the
-# scan takes 46-61 ms alone and 33-51 ms shared; `gitml status` 135 ms at best alone,
-# 114 ms shared (medians 141-145 and 130-151 ms). A fork costs about 1 ms.
-FORK_FROM_FILES = 4000
-
-
 def scan(
     folder: Path, root: Path, allowed_links: tuple[Path, ...] = (), *, expected: int = 0
 ) -> Listing:
@@ -181,25 +175,22 @@ def scan(
     """
     groups: list[Group] = []
     pending = [("", str(folder))]
-    if expected >= FORK_FROM_FILES:
-        from gitml.core import forked
-
-        if forked.available():
-            pending = _scan_dir("", str(folder), root, allowed_links, groups)
-            if len(pending) >= 2:
-                theirs = pending[1::2]
-                helper = forked.Forked(lambda: _raw(_walk(theirs, root, allowed_links)))
-                try:
-                    groups += _walk(pending[::2], root, allowed_links)
-                except BaseException:
-                    helper.close()
-                    raise
-                got = helper.result()
-                if got is None:  # the child failed: do its share here (and meet its error)
-                    groups += _walk(theirs, root, allowed_links)
-                else:
-                    groups += [Group(*raw) for raw in got]
-                return Listing(groups)
+    if expected >= forked.MIN_FILES and forked.available():
+        pending = _scan_dir("", str(folder), root, allowed_links, groups)
+        if len(pending) >= 2:
+            theirs = pending[1::2]
+            helper = forked.Forked(lambda: _raw(_walk(theirs, root, allowed_links)))
+            try:
+                groups += _walk(pending[::2], root, allowed_links)
+            except BaseException:
+                helper.close()
+                raise
+            got = helper.result()
+            if got is None:  # the child failed: do its share here (and meet its error)
+                groups += _walk(theirs, root, allowed_links)
+            else:
+                groups += [Group(*raw) for raw in got]
+            return Listing(groups)
     groups += _walk(pending, root, allowed_links)
     return Listing(groups)
 

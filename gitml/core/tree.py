@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from gitml.core import forked
 from gitml.core.hashing import SMALL_FILE, hash_bytes, hash_fd
 from gitml.core.linking import copy_file
 from gitml.core.listing import FileStat, Listing
@@ -80,8 +81,9 @@ class Hasher:
             return out
 
         fresh: list[tuple[StatKey, str]] = []
-        threads = worth_threads(len(todo), total)
-        for results in parallel_chunks(work, todo, threads=threads):
+
+        def take(results: list[tuple[int, str, bool, bool]]) -> None:
+            nonlocal done
             for i, oid, was_read, stored in results:
                 known[i] = oid
                 if self.cache is not None:
@@ -91,8 +93,30 @@ class Hasher:
                 if was_read:
                     self.hashed += 1
                     fresh.append((files[i].key, oid))
+
+        threads = worth_threads(len(todo), total)
+        ours, theirs, helper = todo, [], None
+        # Many small files to store: creating files is the cost, and a second process
+        # creates them side by side (threads would queue on the GIL around each call).
+        many = self.cache is not None and not threads and len(todo) >= forked.MIN_FILES
+        if many and forked.available():
+            ours, theirs = todo[: len(todo) // 2], todo[len(todo) // 2 :]
+            helper = forked.Forked(lambda: work(theirs))
+        share = sum(files[i].size for i in ours) or 1
+        try:
+            for results in parallel_chunks(work, ours, threads=threads):
+                take(results)
+                if self.progress:  # our share stands for the whole while the helper works
+                    self.progress(min(total, done * total // share), total)
+        except BaseException:
+            if helper is not None:
+                helper.close()
+            raise
+        if helper is not None:
+            got = helper.result()
+            take(work(theirs) if got is None else got)  # a failed helper's share is done here
             if self.progress:
-                self.progress(done, total)
+                self.progress(total, total)
         self.state.record(fresh, checked_ns=checked)
         return [k for k in known if k is not None]
 

@@ -21,9 +21,9 @@ GITML = [sys.executable, "-m", "gitml"]
 N_FILES = 3000
 
 
-def _big_tree(tmp_repo, version: int = 1, step: int = 1) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+def _big_tree(tmp_repo, version: int = 1, step: int = 1, n: int = N_FILES) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
     files = {}
-    for i in range(0, N_FILES, step):
+    for i in range(0, n, step):
         rel = f"data/big/{i % 40}/{i // 40}/f{i}.bin"
         files[rel] = hashlib.sha256(f"{version}:{i}".encode()).digest() * (8 + i % 24)
     tmp_repo.gen(files)
@@ -82,6 +82,24 @@ def test_first_add_killed(tmp_repo, delay: float, restore: bool) -> None:  # typ
     if not restore:  # fsck and a clean status already vouch for the cache; once, prove it
         return
     # The cache really holds every byte: restore the folder from it.
+    shutil.rmtree(tmp_repo.root / "data/big")
+    tmp_repo.ok("checkout")
+    for rel, content in files.items():
+        assert (tmp_repo.root / rel).read_bytes() == content
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.5, 0.9])
+def test_add_killed_while_a_forked_helper_stores(tmp_repo, delay: float) -> None:  # type: ignore[no-untyped-def]
+    from gitml.core.forked import MIN_FILES
+
+    # enough files for a forked helper to store half of them (see gitml.core.forked)
+    files = _big_tree(tmp_repo, n=MIN_FILES + 1000)
+    proc = _killed_add(tmp_repo, delay)
+    # The helper may outlive the kill by a moment: it holds the lock until it is done.
+    fsck = json.loads(tmp_repo.ok("fsck", "--json").out)
+    assert fsck["corrupt"] == [] and fsck["missing"] == []
+    _recovers(tmp_repo, proc)
     shutil.rmtree(tmp_repo.root / "data/big")
     tmp_repo.ok("checkout")
     for rel, content in files.items():

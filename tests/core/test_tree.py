@@ -14,7 +14,7 @@ from gitml.core.listing import Listing, scan, stat_file
 from gitml.core.odb import LocalCache
 from gitml.core.state import StateIndex
 from gitml.core.tree import Hasher
-from gitml.errors import BadPath
+from gitml.errors import BadPath, GitmlError
 
 
 @pytest.fixture
@@ -276,3 +276,42 @@ def test_a_forked_share_returns_its_result_or_none() -> None:
     assert Forked(lambda: os.kill(os.getpid(), 9)).result() is None
     helper = Forked(lambda: time.sleep(30))
     helper.close()  # killed and reaped at once
+
+
+def test_storing_many_files_shares_them_with_a_forked_child(
+    root: Path,
+    state: StateIndex,
+    tmp_path: Path,
+    forks: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    backdate: Callable[..., None],
+) -> None:
+    from gitml.core import forked
+
+    monkeypatch.setattr(forked, "MIN_FILES", 10)
+    big = _big(root, folders=8, files=6)
+    (big / "f0" / "dup").write_bytes(b"0 0")  # the same content as f0/x0: one object
+    backdate(big)
+    files = scan(big, root)
+    cache = LocalCache(tmp_path / "cache")
+    hasher = Hasher(state, cache)
+    oids = hasher.hash_files(files)
+    assert forks == [1]
+    assert oids == [hash_bytes(Path(f.path).read_bytes()) for f in files]
+    assert (hasher.hashed, hasher.stored) == (len(files), len(files) - 1)
+    assert sorted(cache.iter_oids()) == sorted(set(oids))
+    assert all(cache.verify(oid) for oid in oids)
+    assert state.lookup([f.key for f in files]) == oids  # both halves recorded
+
+
+def test_a_failed_child_share_is_done_again_and_meets_the_same_error(
+    root: Path, state: StateIndex, tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gitml.core import forked
+
+    monkeypatch.setattr(forked, "MIN_FILES", 10)
+    files = scan(_big(root, folders=8, files=6), root)
+    Path(files[-1].path).unlink()  # in the child's half: it fails, then so does the parent
+    with pytest.raises(GitmlError, match="vanished while being read"):
+        Hasher(state, LocalCache(tmp_path / "cache")).hash_files(files)
+    assert forks == [1]
