@@ -175,28 +175,27 @@ def scan(
     """
     groups: list[Group] = []
     pending = [("", str(folder))]
-    if expected >= forked.MIN_FILES and forked.available():
+    if expected >= forked.MIN_FILES:
         pending = _scan_dir("", str(folder), root, allowed_links, groups)
-        if len(pending) >= 2:
-            theirs = pending[1::2]
-            helper = forked.Forked(lambda: _raw(_walk(theirs, root, allowed_links)))
-            try:
-                groups += _walk(pending[::2], root, allowed_links)
-            except BaseException:
-                helper.close()
-                raise
-            got = helper.result()
-            if got is None:  # the child failed: do its share here (and meet its error)
-                groups += _walk(theirs, root, allowed_links)
-            else:
-                groups += [Group(*raw) for raw in got]
-            return Listing(groups)
-    groups += _walk(pending, root, allowed_links)
+
+    def walk(part: Sequence[tuple[str, str]]) -> list[RawGroup]:
+        return [
+            (g.prefix, g.folder, g.names, g.ints, g.digest)
+            for g in _walk(part, root, allowed_links)
+        ]
+
+    with forked.Share(pending, walk, expected >= forked.MIN_FILES) as share:
+        groups += _walk(share.ours, root, allowed_links)
+        groups += [Group(*raw) for raw in share.rest()]
     return Listing(groups)
 
 
+# What a child sends back of a Group: prefix, folder, names, ints, digest.
+RawGroup = tuple[str, str, list[str], list[int], str]
+
+
 def _walk(
-    pending: list[tuple[str, str]], root: Path, allowed_links: tuple[Path, ...]
+    pending: Sequence[tuple[str, str]], root: Path, allowed_links: tuple[Path, ...]
 ) -> list[Group]:
     """The groups of the folders in ``pending`` (prefix, absolute path) and below."""
     groups: list[Group] = []
@@ -204,10 +203,6 @@ def _walk(
     while stack:
         stack += _scan_dir(*stack.pop(), root, allowed_links, groups)
     return groups
-
-
-def _raw(groups: list[Group]) -> list[tuple[str, str, list[str], list[int], str]]:
-    return [(g.prefix, g.folder, g.names, g.ints, g.digest) for g in groups]
 
 
 def _scan_dir(

@@ -69,7 +69,7 @@ class Hasher:
         done = 0
         checked = time.time_ns()
 
-        def work(chunk: list[int]) -> list[tuple[int, str, bool, bool]]:
+        def work(chunk: Sequence[int]) -> list[tuple[int, str, bool, bool]]:
             out = []  # (index, oid, read, stored)
             for i in chunk:
                 oid = known[i]
@@ -95,28 +95,18 @@ class Hasher:
                     fresh.append((files[i].key, oid))
 
         threads = worth_threads(len(todo), total)
-        ours, theirs, helper = todo, [], None
         # Many small files to store: creating files is the cost, and a second process
         # creates them side by side (threads would queue on the GIL around each call).
         many = self.cache is not None and not threads and len(todo) >= forked.MIN_FILES
-        if many and forked.available():
-            ours, theirs = todo[: len(todo) // 2], todo[len(todo) // 2 :]
-            helper = forked.Forked(lambda: work(theirs))
-        share = sum(files[i].size for i in ours) or 1
-        try:
-            for results in parallel_chunks(work, ours, threads=threads):
+        with forked.Share(todo, work, many) as share:
+            ours = sum(files[i].size for i in share.ours) or 1
+            for results in parallel_chunks(work, share.ours, threads=threads):
                 take(results)
-                if self.progress:  # our share stands for the whole while the helper works
-                    self.progress(min(total, done * total // share), total)
-        except BaseException:
-            if helper is not None:
-                helper.close()
-            raise
-        if helper is not None:
-            got = helper.result()
-            take(work(theirs) if got is None else got)  # a failed helper's share is done here
-            if self.progress:
-                self.progress(total, total)
+                if self.progress:  # our share stands for the whole while a helper works
+                    self.progress(min(total, done * total // ours), total)
+            take(share.rest())
+        if self.progress:
+            self.progress(total, total)
         self.state.record(fresh, checked_ns=checked)
         return [k for k in known if k is not None]
 

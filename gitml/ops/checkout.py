@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gitml.core import forked
 from gitml.core.atomic import is_temp, temp_name
 from gitml.core.linking import Linker
 from gitml.core.listing import FileStat, scan, stat_file
@@ -226,7 +227,7 @@ def _place_all(
 ) -> None:
     """Place cache objects (src, dst, exec, oid) and record what was written in the state."""
 
-    def place(chunk: list[tuple[str, str, bool, str]]) -> list[tuple[StatKey, str]]:
+    def place(chunk: Sequence[tuple[str, str, bool, str]]) -> list[tuple[StatKey, str]]:
         placed = []
         for src, dst, executable, oid in chunk:
             linker.place(src, dst, executable, fresh=fresh)
@@ -235,11 +236,16 @@ def _place_all(
         return placed
 
     written: list[tuple[StatKey, str]] = []
-    for placed in parallel_chunks(place, tasks):
-        written.extend(placed)
-        done[0] += len(placed)
-        if progress:
-            progress(done[0], total)
+    # A new folder of many files: a forked child places half of them, and this process
+    # the other half on its own thread (20,000 files: 0.63-0.79 s; with two threads here
+    # too 0.76-0.83 s; on two threads and no child 0.83-1.01 s).
+    with forked.Share(tasks, place, fresh and len(tasks) >= forked.MIN_FILES) as share:
+        for placed in parallel_chunks(place, share.ours, threads=not share.shared):
+            written.extend(placed)
+            done[0] += len(placed) * (2 if share.shared else 1)
+            if progress:
+                progress(min(done[0], total), total)
+        written.extend(share.rest())
     repo.state.record(written, checked_ns=TRUSTED)
 
 

@@ -127,9 +127,14 @@ def test_re_add_killed(tmp_repo, delay: float) -> None:  # type: ignore[no-untyp
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("delay", [0.3, 0.6, 0.9])
-def test_checkout_killed(tmp_repo, delay: float) -> None:  # type: ignore[no-untyped-def]
-    files = _big_tree(tmp_repo)
+@pytest.mark.parametrize(
+    ("delay", "helper"), [(0.3, False), (0.6, False), (0.9, False), (0.5, True), (0.8, True)]
+)
+def test_checkout_killed(tmp_repo, delay: float, helper: bool) -> None:  # type: ignore[no-untyped-def]
+    from gitml.core.forked import MIN_FILES
+
+    # with `helper`, enough files for a forked child to place half of them
+    files = _big_tree(tmp_repo, n=MIN_FILES + 1000 if helper else N_FILES)
     tmp_repo.ok("add", "data/big")
     shutil.rmtree(tmp_repo.root / "data/big")
     proc = subprocess.Popen([*GITML, "checkout"], cwd=tmp_repo.root)
