@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, overload
 
 from gitml.core.hashing import hash_bytes
@@ -62,17 +63,23 @@ class FolderHash(Sequence[str]):
         group_oids: list[list[str]],
         manifest: bytes | None,
         reused: str | None,
+        stored: Callable[[], bytes | None] | None = None,
     ) -> None:
         self.oid = oid
         self.listing = listing
         self._group_oids = group_oids
         self._manifest = manifest
+        self._stored = stored  # the snapshot's copy of the manifest, if this is it
         self.reused = reused  # the snapshot manifest whose unchanged files' hashes were kept
         self._oids: list[str] | None = None
 
     def manifest_bytes(self) -> bytes:
         if self._manifest is None:
-            self._manifest = _build(self.listing, self._group_oids).to_bytes()
+            kept = self._stored() if self._stored is not None else None
+            if kept is not None and hash_bytes(kept) == self.oid:
+                self._manifest = kept
+            else:
+                self._manifest = _build(self.listing, self._group_oids).to_bytes()
         return self._manifest
 
     @property
@@ -106,8 +113,12 @@ class FolderHash(Sequence[str]):
         return iter(self.oids)
 
 
-def hash_folder(hasher: Hasher, rel: str, listing: Listing) -> FolderHash:
-    """The manifest hash of folder ``rel`` (relative to the repo) as ``listing`` found it."""
+def hash_folder(hasher: Hasher, rel: str, listing: Listing, *, remember: bool = True) -> FolderHash:
+    """The manifest hash of folder ``rel`` (relative to the repo) as ``listing`` found it.
+
+    ``remember=False`` leaves the snapshot as it was (``status``: the next
+    ``add`` then starts from the snapshot of the manifest it recorded last).
+    """
     state = hasher.state
     snap = state.folder_get(rel)
     old = _decode(snap[3]) if snap is not None else {}
@@ -117,7 +128,8 @@ def hash_folder(hasher: Hasher, rel: str, listing: Listing) -> FolderHash:
         except KeyError:
             pass  # a damaged snapshot: look at every file
         else:
-            return FolderHash(snap[1], listing, group_oids, None, snap[1])
+            stored = partial(state.folder_manifest, rel)
+            return FolderHash(snap[1], listing, group_oids, None, snap[1], stored)
     group_oids, changed_groups, todo = _compare(listing, old)
     t0 = time.time_ns()  # every hash below was read after this moment
     read = [listing.groups[gi].file(i) for gi, i in todo]
@@ -131,9 +143,10 @@ def hash_folder(hasher: Hasher, rel: str, listing: Listing) -> FolderHash:
     if manifest is None:
         manifest = _build(listing, group_oids).to_bytes()
     oid = hash_bytes(manifest)
-    blob = json.dumps({p: r.raw() for p, r in records.items()}, separators=(",", ":")).encode()
-    trusted = all(r.trusted for r in records.values())
-    state.folder_put(rel, listing.digest, oid, trusted, blob, manifest)
+    if remember:
+        blob = json.dumps({p: r.raw() for p, r in records.items()}, separators=(",", ":"))
+        trusted = all(r.trusted for r in records.values())
+        state.folder_put(rel, listing.digest, oid, trusted, blob.encode(), manifest)
     reused = snap[1] if snap is not None and len(todo) < len(listing) else None
     return FolderHash(oid, listing, group_oids, manifest, reused)
 

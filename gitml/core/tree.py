@@ -179,7 +179,7 @@ class Hasher:
         self.cache.put_file(f.path, oid)
         return True
 
-    def tree(self, rel: str, files: Sequence[FileStat]) -> FolderHash:
+    def tree(self, rel: str, files: Sequence[FileStat], *, remember: bool = True) -> FolderHash:
         """The hash of the folder ``rel`` holding ``files`` (see :mod:`gitml.core.folder`).
 
         Storing into the cache is the caller's business: see ``gitml.ops.record``.
@@ -187,7 +187,7 @@ class Hasher:
         from gitml.core.folder import hash_folder
 
         listing = files if isinstance(files, Listing) else Listing.of(files)
-        return hash_folder(self, rel, listing)
+        return hash_folder(self, rel, listing, remember=remember)
 
     @staticmethod
     def manifest_of(files: Sequence[FileStat], oids: list[str]) -> Manifest:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from gitml.core.hashing import hash_bytes
 from gitml.core.listing import scan
 from gitml.core.state import StateIndex
 from gitml.core.tree import Hasher
@@ -134,3 +135,24 @@ def test_snapshot_follows_every_kind_of_change(state: StateIndex, folder: Path) 
         files = sorted(p for p in folder.rglob("*") if p.is_file())
         oid, oids, _ = tree(state, folder)
         assert (oid, oids) == _fresh(folder), (step, kind)
+
+
+def test_a_look_without_remembering_leaves_the_snapshot(state: StateIndex, folder: Path) -> None:
+    first_oid, _, _ = tree(state, folder)
+    before = state.folder_get("d")
+    _backdated_write(folder / "s1" / "f4.txt", b"edited")
+    looked = Hasher(state).tree("d", scan(folder, folder.parent), remember=False)
+    assert looked.oid != first_oid
+    assert state.folder_get("d") == before  # status leaves it to the next add
+    again, _, hasher = tree(state, folder)
+    assert again == looked.oid
+    assert hasher.hashed == 0  # the file's hash was kept in the state index all the same
+
+
+def test_an_unchanged_folder_gives_the_snapshot_copy_of_its_manifest(
+    state: StateIndex, folder: Path
+) -> None:
+    oid, _, _ = tree(state, folder)
+    again = Hasher(state).tree("d", scan(folder, folder.parent))
+    assert again.manifest_bytes() == state.folder_manifest("d")
+    assert hash_bytes(again.manifest_bytes()) == oid
