@@ -113,11 +113,15 @@ class FolderHash(Sequence[str]):
         return iter(self.oids)
 
 
-def hash_folder(hasher: Hasher, rel: str, listing: Listing, *, remember: bool = True) -> FolderHash:
+def hash_folder(
+    hasher: Hasher, rel: str, listing: Listing, *, remember: bool | str = True
+) -> FolderHash:
     """The manifest hash of folder ``rel`` (relative to the repo) as ``listing`` found it.
 
-    ``remember=False`` leaves the snapshot as it was (``status``: the next
-    ``add`` then starts from the snapshot of the manifest it recorded last).
+    The new snapshot is written when ``remember`` is True, or is the hash that
+    comes out: ``status`` passes the pointer's, so a folder that matches its
+    pointer is quick to check next time, while a modified one is left for the
+    next ``add``, which then patches the manifest it recorded last.
     """
     state = hasher.state
     snap = state.folder_get(rel)
@@ -143,7 +147,7 @@ def hash_folder(hasher: Hasher, rel: str, listing: Listing, *, remember: bool = 
     if manifest is None:
         manifest = _build(listing, group_oids).to_bytes()
     oid = hash_bytes(manifest)
-    if remember:
+    if remember is True or remember == oid:
         blob = json.dumps({p: r.raw() for p, r in records.items()}, separators=(",", ":"))
         trusted = all(r.trusted for r in records.values())
         state.folder_put(rel, listing.digest, oid, trusted, blob.encode(), manifest)

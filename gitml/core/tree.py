@@ -179,7 +179,9 @@ class Hasher:
         self.cache.put_file(f.path, oid)
         return True
 
-    def tree(self, rel: str, files: Sequence[FileStat], *, remember: bool = True) -> FolderHash:
+    def tree(
+        self, rel: str, files: Sequence[FileStat], *, remember: bool | str = True
+    ) -> FolderHash:
         """The hash of the folder ``rel`` holding ``files`` (see :mod:`gitml.core.folder`).
 
         Storing into the cache is the caller's business: see ``gitml.ops.record``.

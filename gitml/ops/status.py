@@ -88,7 +88,7 @@ def artifact_status(
     if files is None:
         workspace = MISSING
     elif ptr.is_dir:
-        oid = hasher.tree(ptr.rel, files, remember=False).oid
+        oid = hasher.tree(ptr.rel, files, remember=ptr.oid).oid
         workspace = UNCHANGED if oid == ptr.oid else MODIFIED
         if details and workspace == MODIFIED and repo.cache.exists(ptr.oid):
             old = Manifest.from_bytes(repo.cache.read_bytes(ptr.oid), ptr.rel)

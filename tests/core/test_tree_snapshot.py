@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from unittest.mock import ANY
 
 import pytest
 
@@ -137,16 +138,24 @@ def test_snapshot_follows_every_kind_of_change(state: StateIndex, folder: Path) 
         assert (oid, oids) == _fresh(folder), (step, kind)
 
 
-def test_a_look_without_remembering_leaves_the_snapshot(state: StateIndex, folder: Path) -> None:
-    first_oid, _, _ = tree(state, folder)
+def test_status_remembers_only_a_folder_that_matches_its_pointer(
+    state: StateIndex, folder: Path
+) -> None:
+    recorded, _, _ = tree(state, folder)
     before = state.folder_get("d")
-    _backdated_write(folder / "s1" / "f4.txt", b"edited")
-    looked = Hasher(state).tree("d", scan(folder, folder.parent), remember=False)
-    assert looked.oid != first_oid
-    assert state.folder_get("d") == before  # status leaves it to the next add
+    target = folder / "s1" / "f4.txt"
+    content = target.read_bytes()
+    _backdated_write(target, b"edited")
+    looked = Hasher(state).tree("d", scan(folder, folder.parent), remember=recorded)
+    assert looked.oid != recorded
+    assert state.folder_get("d") == before  # a modified folder is left to the next add
     again, _, hasher = tree(state, folder)
     assert again == looked.oid
     assert hasher.hashed == 0  # the file's hash was kept in the state index all the same
+    _backdated_write(target, content)  # back as recorded (a new mtime: a changed listing)
+    back = Hasher(state).tree("d", scan(folder, folder.parent), remember=recorded)
+    assert back.oid == recorded
+    assert state.folder_get("d") == (scan(folder, folder.parent).digest, recorded, True, ANY)
 
 
 def test_an_unchanged_folder_gives_the_snapshot_copy_of_its_manifest(
