@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from gitml.errors import GitmlError, NotARepository
 
@@ -33,8 +32,7 @@ def run(
     return run_process(args, cwd=cwd, check=check, env=env, input_bytes=input_bytes)
 
 
-@dataclass(frozen=True, slots=True)
-class GitLocation:
+class GitLocation(NamedTuple):
     """Where a work tree and its git directories are."""
 
     root: Path  # top of the work tree
@@ -461,8 +459,7 @@ def first_parent_messages(
 # -- lineage: the commit that last changed a path ------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CommitInfo:
+class CommitInfo(NamedTuple):
     """A commit as lineage reports it."""
 
     id: str  # full hex id

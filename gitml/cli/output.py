@@ -7,8 +7,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -20,8 +19,9 @@ def echo(text: str, *, err: bool = False) -> None:
     stream.flush()
 
 
-@dataclass(frozen=True, slots=True)
-class Out:
+class Out(NamedTuple):
+    """What the user asked to see: JSON, only errors, or more detail."""
+
     json: bool
     quiet: bool
     verbose: bool

@@ -11,10 +11,9 @@ import os
 import stat as st
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
-from typing import overload
+from typing import NamedTuple, overload
 
 from xxhash import xxh3_128, xxh3_128_hexdigest
 
@@ -25,8 +24,7 @@ from gitml.core.state import StatKey
 from gitml.errors import BadPath
 
 
-@dataclass(slots=True)
-class FileStat:
+class FileStat(NamedTuple):
     rel: str  # relative to the scanned directory (or the file's name)
     path: str  # absolute
     ino: int

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from gitml.core.hashing import hash_bytes, is_oid
 from gitml.core.paths import check_relative
@@ -19,17 +19,29 @@ from gitml.errors import GitmlError
 VERSION = 1
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     path: str  # relative to the directory, posix
     oid: str  # 32 hex
     size: int
     executable: bool = False
 
 
-@dataclass(frozen=True, slots=True)
 class Manifest:
-    entries: tuple[Entry, ...]
+    """A folder's files, sorted by path (see :meth:`build`); immutable."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self, entries: tuple[Entry, ...]) -> None:
+        self.entries = entries
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Manifest) and self.entries == other.entries
+
+    def __hash__(self) -> int:
+        return hash(self.entries)
+
+    def __repr__(self) -> str:
+        return f"Manifest({self.entries!r})"
 
     @classmethod
     def build(cls, entries: Iterable[Entry]) -> Manifest:

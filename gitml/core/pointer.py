@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -39,15 +38,43 @@ def _dumper() -> type[yaml.SafeDumper]:
     return Dumper
 
 
-@dataclass(frozen=True, slots=True)
 class Pointer:
-    """A pointer file's content; ``rel`` is the artifact's repo-relative path."""
+    """A pointer file's content; ``rel`` is the artifact's repo-relative path.
 
-    rel: str
-    oid: str  # 32 hex
-    size: int
-    files: int | None = None  # set for directories
-    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+    Immutable. Two pointers are equal when they name the same data: ``meta``
+    does not take part.
+    """
+
+    __slots__ = ("files", "meta", "oid", "rel", "size")
+
+    def __init__(
+        self,
+        rel: str,
+        oid: str,  # 32 hex
+        size: int,
+        files: int | None = None,  # set for directories
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.rel = rel
+        self.oid = oid
+        self.size = size
+        self.files = files
+        self.meta: dict[str, Any] = {} if meta is None else meta
+
+    def _key(self) -> tuple[str, str, int, int | None]:
+        return (self.rel, self.oid, self.size, self.files)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Pointer) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Pointer(rel={self.rel!r}, oid={self.oid!r}, size={self.size!r},"
+            f" files={self.files!r}, meta={self.meta!r})"
+        )
 
     @property
     def is_dir(self) -> bool:

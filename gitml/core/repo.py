@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -18,17 +17,22 @@ from gitml.errors import NotARepository
 CONFIG_DIR = ".gitml"
 
 
-@dataclass
 class Repo:
-    root: Path
-    git_dir: Path
-    common_dir: Path
-    cwd: Path
-    notices: list[str] = field(default_factory=list)
-    # A bare repository (root == git_dir): only read-only, revision-based commands.
-    bare: bool = False
-    # Where notices go as they happen (the CLI prints them); else kept in ``notices``.
-    on_notice: Callable[[str], None] | None = None
+    def __init__(
+        self, root: Path, git_dir: Path, common_dir: Path, cwd: Path, *, bare: bool = False
+    ) -> None:
+        self.root = root
+        self.git_dir = git_dir
+        self.common_dir = common_dir
+        self.cwd = cwd
+        self.notices: list[str] = []
+        # A bare repository (root == git_dir): only read-only, revision-based commands.
+        self.bare = bare
+        # Where notices go as they happen (the CLI prints them); else kept in ``notices``.
+        self.on_notice: Callable[[str], None] | None = None
+
+    def __repr__(self) -> str:
+        return f"Repo(root={self.root!r}, bare={self.bare})"
 
     def notice(self, text: str) -> None:
         if self.on_notice is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from gitml.core.listing import FileStat, scan, stat_file
 from gitml.core.manifest import Manifest, diff
@@ -16,14 +16,13 @@ from gitml.ops.workspace import load_pointers
 UNCHANGED, MODIFIED, MISSING, NOT_IN_CACHE = "unchanged", "modified", "missing", "not in cache"
 
 
-@dataclass(frozen=True, slots=True)
-class ArtifactStatus:
+class ArtifactStatus(NamedTuple):
     path: str
     kind: str  # "file" | "dir"
     state: str  # one of UNCHANGED, MODIFIED, MISSING, NOT_IN_CACHE
     workspace: str  # UNCHANGED | MODIFIED | MISSING
     in_cache: bool
-    changes: dict[str, list[str]] = field(default_factory=dict)  # dirs, when known
+    changes: dict[str, list[str]]  # files changed in a folder, when asked for and known
 
     @property
     def clean(self) -> bool:

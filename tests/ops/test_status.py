@@ -40,8 +40,8 @@ def test_unchanged(tmp_repo, repo: Repo) -> None:  # type: ignore[no-untyped-def
     tmp_repo.gen({**_tree(), "model.pt": "w"})
     add(repo, ["data/raw", "model.pt"])
     result = _by_path(repo)
-    assert result["data/raw"] == ArtifactStatus("data/raw", "dir", UNCHANGED, UNCHANGED, True)
-    assert result["model.pt"] == ArtifactStatus("model.pt", "file", UNCHANGED, UNCHANGED, True)
+    assert result["data/raw"] == ArtifactStatus("data/raw", "dir", UNCHANGED, UNCHANGED, True, {})
+    assert result["model.pt"] == ArtifactStatus("model.pt", "file", UNCHANGED, UNCHANGED, True, {})
     assert all(s.clean for s in result.values())
     assert result["data/raw"].to_dict() == {
         "path": "data/raw",
