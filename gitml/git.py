@@ -8,28 +8,12 @@ dulwich without touching the work tree.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from gitml.errors import GitmlError, NotARepository
-
-if TYPE_CHECKING:
-    import subprocess
-
-
-def run(
-    args: Sequence[str],
-    *,
-    cwd: Path | str | None = None,
-    check: bool = True,
-    env: Mapping[str, str] | None = None,
-    input_bytes: bytes | None = None,
-) -> subprocess.CompletedProcess[bytes]:
-    """:func:`gitml.proc.run`, imported (with ``subprocess``) only when git is run."""
-    from gitml.proc import run as run_process
-
-    return run_process(args, cwd=cwd, check=check, env=env, input_bytes=input_bytes)
+from gitml.proc import run
 
 
 class GitLocation(NamedTuple):

@@ -1,13 +1,21 @@
-"""The one wrapper through which gitml runs subprocesses."""
+"""The one wrapper through which gitml runs subprocesses.
+
+``subprocess`` (with ``selectors``, ``signal``, ``threading``) is imported on
+the first run, not with this module: commands that never start one, or start
+one late, do not pay for it at start-up.
+"""
 
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gitml.errors import GitmlError
+
+if TYPE_CHECKING:
+    import subprocess
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -31,6 +39,8 @@ def run(
     input_bytes: bytes | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run a command, capturing output; on failure raise with command, code and output."""
+    import subprocess
+
     try:
         proc = subprocess.run(
             list(args),
