@@ -258,8 +258,3 @@ def total_size(files: Sequence[FileStat]) -> int:
     if isinstance(files, Listing):
         return sum(sum(g.ints[1::4]) for g in files.groups)
     return sum(f.size for f in files)
-
-
-def listing_digest(files: Sequence[FileStat]) -> str:
-    """The :attr:`Listing.digest` of ``files``."""
-    return files.digest if isinstance(files, Listing) else Listing.of(files).digest

@@ -191,14 +191,6 @@ class Hasher:
         listing = files if isinstance(files, Listing) else Listing.of(files)
         return hash_folder(self, rel, listing, remember=remember)
 
-    @staticmethod
-    def manifest_of(files: Sequence[FileStat], oids: list[str]) -> Manifest:
-        return Manifest(
-            tuple(
-                Entry(f.rel, oid, f.size, f.executable) for f, oid in zip(files, oids, strict=True)
-            )
-        )
-
     def manifest(self, files: Sequence[FileStat]) -> Manifest:
         oids = self.hash_files(files)
         return Manifest(

@@ -105,14 +105,18 @@ def add_all(
 ) -> list[AddResult]:
     """Record every path (caller holds the lock); a bad file name or link anywhere in
     them is refused before anything is written."""
-    scanned = [(rel, target_files(repo, rel)) for rel in rels]
-    return [add_one(repo, rel, files, progress=progress) for rel, files in scanned]
+    olds = [_existing(repo, rel + SUFFIX) for rel in rels]
+    scanned = [target_files(repo, rel, old) for rel, old in zip(rels, olds, strict=True)]
+    return [
+        add_one(repo, rel, files, old, progress=progress)
+        for rel, files, old in zip(rels, scanned, olds, strict=True)
+    ]
 
 
-def target_files(repo: Repo, rel: str) -> Sequence[FileStat]:
-    """The files that recording ``rel`` hashes; refuses names a pointer or manifest cannot hold."""
-    before = _existing(repo, rel + SUFFIX)
-    files = files_of(repo, rel, expected=(before.files or 0) if before is not None else 0)
+def target_files(repo: Repo, rel: str, old: Pointer | None) -> Sequence[FileStat]:
+    """The files that recording ``rel`` (now pointed to by ``old``) hashes; refuses
+    names a pointer or manifest cannot hold."""
+    files = files_of(repo, rel, expected=(old.files or 0) if old is not None else 0)
     if files is None:
         raise BadPath(f"{rel}: no such file or folder", "check the path")
     check_portable(PurePosixPath(rel).name, rel)
@@ -136,17 +140,16 @@ def _check_names(rel: str, listing: Listing) -> None:
 def add_one(
     repo: Repo,
     rel: str,
-    files: Sequence[FileStat] | None = None,
+    files: Sequence[FileStat],
+    old: Pointer | None,
     *,
     progress: Progress | None = None,
 ) -> AddResult:
-    """Record ``rel``'s current content (caller holds the lock and has validated it)."""
+    """Record ``rel``'s current content, pointed to by ``old`` so far (caller holds the
+    lock and has validated it)."""
     hasher = Hasher(repo.state, repo.cache, progress)
-    if files is None:
-        files = target_files(repo, rel)
     is_dir = (repo.root / rel).is_dir()
     pointer_rel = rel + SUFFIX
-    old = _existing(repo, pointer_rel)
     previous = old.oid if old is not None and old.is_dir else None
     record, oids = record_files(repo, rel, files, hasher, is_dir=is_dir, previous=previous)
     new = Pointer(rel, record.oid, record.size, record.files)
