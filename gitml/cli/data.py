@@ -65,7 +65,9 @@ def status_cmd(
       gitml status -v data    # and which files inside folders
       gitml status --check    # exit 1 unless clean (for scripts and CI)
     """
-    run.status(paths, check=check, as_json=as_json, quiet=quiet, verbose=verbose)
+    code = run.status(paths, check=check, as_json=as_json, quiet=quiet, verbose=verbose)
+    if code:
+        sys.exit(code)
 
 
 @click.command("checkout")

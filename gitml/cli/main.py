@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 from gitml import __version__
 from gitml.errors import GitmlError
@@ -70,6 +70,20 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+def _leave(code: int) -> NoReturn:
+    """Exit at once, skipping the interpreter's teardown, which frees every object
+    one by one: 9 ms of a 100 ms ``status`` of 20,000 files. Only for a command that
+    returned: everything it opened is closed; the standard streams are flushed here."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader left (``gitml status | head -1``)
+        code = code or 1
+    try:
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
+
+
 def _echo_err(text: str) -> None:
     sys.stderr.write(f"{text}\n")
     sys.stderr.flush()
@@ -93,7 +107,12 @@ def main(argv: list[str] | None = None) -> Any:
         plain = parse(args)
         if plain is not None:
             fn, paths, flags = plain
-            return fn(paths, **flags)
+            status: int = fn(paths, **flags) or 0
+            if argv is None:
+                _leave(status)
+            if status:
+                sys.exit(status)
+            return None
         from gitml.cli.app import cli
 
         return cli.main(args=args, prog_name="gitml", standalone_mode=False)

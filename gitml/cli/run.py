@@ -7,7 +7,6 @@ point for the plain forms of the commands, without importing click at all.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -61,7 +60,8 @@ def gitignore_of(rel: str) -> str:
     return f"{folder}/.gitignore" if folder else ".gitignore"
 
 
-def status(paths: Sequence[str], *, check: bool, as_json: bool, quiet: bool, verbose: bool) -> None:
+def status(paths: Sequence[str], *, check: bool, as_json: bool, quiet: bool, verbose: bool) -> int:
+    """Print the status; the exit status: 1 if ``check`` and something is not up to date."""
     from gitml.ops.status import status
 
     out = make_out(as_json, quiet, verbose)
@@ -84,8 +84,7 @@ def status(paths: Sequence[str], *, check: bool, as_json: bool, quiet: bool, ver
         )
     else:
         _print_status(out, results, dirty, stale, len(stages))
-    if check and (dirty or stale):
-        sys.exit(1)
+    return 1 if check and (dirty or stale) else 0
 
 
 def _stages(repo: Repo) -> list[Any]:

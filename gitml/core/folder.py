@@ -21,6 +21,7 @@ from gitml.core.hashing import hash_bytes
 from gitml.core.listing import FileStat, Listing
 from gitml.core.manifest import Entry, Manifest
 from gitml.core.state import RACY_NS, StateIndex
+from gitml.errors import GitmlError
 
 if TYPE_CHECKING:
     from gitml.core.tree import Hasher
@@ -60,18 +61,25 @@ class FolderHash(Sequence[str]):
         self,
         oid: str,
         listing: Listing,
-        group_oids: list[list[str]],
+        group_oids: list[list[str]] | Callable[[], list[list[str]]],
         manifest: bytes | None,
         reused: str | None,
         stored: Callable[[], bytes | None] | None = None,
     ) -> None:
         self.oid = oid
         self.listing = listing
+        # the files' hashes per group, or what reads them from the snapshot when asked
         self._group_oids = group_oids
         self._manifest = manifest
         self._stored = stored  # the snapshot's copy of the manifest, if this is it
         self.reused = reused  # the snapshot manifest whose unchanged files' hashes were kept
         self._oids: list[str] | None = None
+
+    @property
+    def group_oids(self) -> list[list[str]]:
+        if callable(self._group_oids):
+            self._group_oids = self._group_oids()
+        return self._group_oids
 
     def manifest_bytes(self) -> bytes:
         if self._manifest is None:
@@ -79,7 +87,7 @@ class FolderHash(Sequence[str]):
             if kept is not None and hash_bytes(kept) == self.oid:
                 self._manifest = kept
             else:
-                self._manifest = _build(self.listing, self._group_oids).to_bytes()
+                self._manifest = _build(self.listing, self.group_oids).to_bytes()
         return self._manifest
 
     @property
@@ -87,7 +95,7 @@ class FolderHash(Sequence[str]):
         if self._oids is None:
             by_rel = {
                 g.prefix + name: oid
-                for g, oids in zip(self.listing.groups, self._group_oids, strict=True)
+                for g, oids in zip(self.listing.groups, self.group_oids, strict=True)
                 for name, oid in zip(g.names, oids, strict=True)
             }
             self._oids = [by_rel[f.rel] for f in self.listing.files]
@@ -95,7 +103,7 @@ class FolderHash(Sequence[str]):
 
     def pairs(self) -> Iterator[tuple[FileStat, str]]:
         """Each file with its hash, folder by folder (no sorting, nothing built ahead)."""
-        for g, oids in zip(self.listing.groups, self._group_oids, strict=True):
+        for g, oids in zip(self.listing.groups, self.group_oids, strict=True):
             for i, oid in enumerate(oids):
                 yield g.file(i), oid
 
@@ -124,16 +132,14 @@ def hash_folder(
     next ``add``, which then patches the manifest it recorded last.
     """
     state = hasher.state
-    snap = state.folder_get(rel)
+    head = state.folder_head(rel)
+    if head is not None and head[0] == listing.digest and head[2]:
+        # unchanged since the snapshot: its file hashes are read only if asked for
+        load = partial(_snapshot_oids, state, rel, listing)
+        stored = partial(state.folder_manifest, rel)
+        return FolderHash(head[1], listing, load, None, head[1], stored)
+    snap = state.folder_get(rel) if head is not None else None
     old = _decode(snap[3]) if snap is not None else {}
-    if snap is not None and snap[0] == listing.digest and snap[2]:
-        try:
-            group_oids = [old[g.prefix].oid_list() for g in listing.groups]
-        except KeyError:
-            pass  # a damaged snapshot: look at every file
-        else:
-            stored = partial(state.folder_manifest, rel)
-            return FolderHash(snap[1], listing, group_oids, None, snap[1], stored)
     group_oids, changed_groups, todo = _compare(listing, old)
     t0 = time.time_ns()  # every hash below was read after this moment
     read = [listing.groups[gi].file(i) for gi, i in todo]
@@ -153,6 +159,21 @@ def hash_folder(
         state.folder_put(rel, listing.digest, oid, trusted, blob.encode(), manifest)
     reused = snap[1] if snap is not None and len(todo) < len(listing) else None
     return FolderHash(oid, listing, group_oids, manifest, reused)
+
+
+def _snapshot_oids(state: StateIndex, rel: str, listing: Listing) -> list[list[str]]:
+    """The file hashes of an unchanged folder, per group, as its snapshot has them."""
+    snap = state.folder_get(rel)
+    old = _decode(snap[3]) if snap is not None else {}
+    try:
+        return [old[g.prefix].oid_list() for g in listing.groups]
+    except KeyError:
+        # written whole in one statement with the digest that matched: never expected
+        state.folder_drop(rel)
+        raise GitmlError(
+            f"the snapshot of folder {rel} in the state index was damaged",
+            "it is dropped now: run the command again",
+        ) from None
 
 
 def _decode(blob: bytes) -> dict[str, GroupRecord]:

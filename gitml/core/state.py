@@ -127,6 +127,14 @@ class StateIndex:
 
     # -- folder snapshots (gitml.core.folder): a tracked folder's last listing --
 
+    def folder_head(self, path: str) -> tuple[str, str, bool] | None:
+        """``(listing digest, manifest oid, trusted)`` of the folder at ``path``: all an
+        unchanged folder needs (its groups are a large blob, read only if it changed)."""
+        row = self._db.execute(
+            "SELECT listing, oid, trusted FROM folders WHERE path = ?", (path,)
+        ).fetchone()
+        return None if row is None else (row[0], row[1], bool(row[2]))
+
     def folder_get(self, path: str) -> tuple[str, str, bool, bytes] | None:
         """``(listing digest, manifest oid, trusted, groups)`` of the folder at ``path``."""
         row = self._db.execute(
@@ -146,6 +154,9 @@ class StateIndex:
             "INSERT OR REPLACE INTO folders VALUES (?, ?, ?, ?, ?, ?)",
             (path, listing, oid, int(trusted), groups, manifest),
         )
+
+    def folder_drop(self, path: str) -> None:
+        self._db.execute("DELETE FROM folders WHERE path = ?", (path,))
 
     # -- validated documents of small files gitml reads on every command -----
 

@@ -15,6 +15,7 @@ from gitml.core.hashing import hash_bytes
 from gitml.core.listing import scan
 from gitml.core.state import StateIndex
 from gitml.core.tree import Hasher
+from gitml.errors import GitmlError
 
 
 @pytest.fixture
@@ -165,3 +166,18 @@ def test_an_unchanged_folder_gives_the_snapshot_copy_of_its_manifest(
     again = Hasher(state).tree("d", scan(folder, folder.parent))
     assert again.manifest_bytes() == state.folder_manifest("d")
     assert hash_bytes(again.manifest_bytes()) == oid
+
+
+def test_an_unchanged_folder_reads_its_file_hashes_only_when_asked(
+    state: StateIndex, folder: Path
+) -> None:
+    oid, oids, _ = tree(state, folder)
+    digest, _, trusted, _ = state.folder_get("d")  # type: ignore[misc]
+    # a snapshot whose groups are garbage, under a digest that still matches
+    state.folder_put("d", digest, oid, trusted, b"{}", state.folder_manifest("d") or b"")
+    unchanged = Hasher(state).tree("d", scan(folder, folder.parent))
+    assert unchanged.oid == oid  # all status asks for: the groups were never read
+    with pytest.raises(GitmlError, match="snapshot of folder d in the state index was damaged"):
+        list(unchanged)
+    assert state.folder_get("d") is None  # dropped: the next look rebuilds it
+    assert tree(state, folder)[:2] == (oid, oids)
