@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from gitml.errors import GitmlError, NotARepository
-from gitml.proc import run
+from gitml.proc import capture, failure, run
 
 
 class GitLocation(NamedTuple):
@@ -89,7 +89,9 @@ def _common_dir(git_dir: Path) -> Path:
 
 def git(root: Path, *args: str, check: bool = True) -> str:
     """Run ``git`` in ``root`` and return its standard output as text."""
-    proc = run(["git", *args], cwd=root, check=check)
+    proc = capture(["git", "-C", str(root), *args], check=False)
+    if check and proc.returncode != 0:
+        raise failure(["git", *args], proc.returncode, proc.stdout, proc.stderr)
     return proc.stdout.decode("utf-8", errors="surrogateescape")
 
 
