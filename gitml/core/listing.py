@@ -210,7 +210,8 @@ def _scan_dir(
     names: list[str] = []
     ints: list[int] = []
     below: list[tuple[str, str]] = []
-    keep, extend = names.append, ints.extend
+    keep, extend, lstat = names.append, ints.extend, os.lstat  # locals: the loop runs per file
+    ifmt, ifreg = _S_IFMT, _S_IFREG
     dfd = os.open(current, _DIR_FLAGS)
     try:
         listed = os.listdir(dfd)
@@ -218,17 +219,19 @@ def _scan_dir(
         for name in listed:
             if name[0] == "." and is_temp(name):
                 continue
-            s = os.stat(name, dir_fd=dfd, follow_symlinks=False)
-            kind = s.st_mode & _S_IFMT
-            if kind == _S_IFDIR:
-                below.append((f"{prefix}{name}/", f"{current}/{name}"))
-                continue
-            if kind == _S_IFLNK:
+            s = lstat(name, dir_fd=dfd)
+            kind = s.st_mode & ifmt
+            if kind != ifreg:
+                if kind == _S_IFDIR:
+                    below.append((f"{prefix}{name}/", f"{current}/{name}"))
+                    continue
+                if kind != _S_IFLNK:
+                    continue  # a socket, fifo or device: not data
                 s = _followed(root, f"{current}/{name}", allowed_links)
-                kind = s.st_mode & _S_IFMT
-            if kind == _S_IFREG:
-                keep(name)
-                extend((s.st_ino, s.st_size, s.st_mtime_ns, s.st_mode & 0o100))
+                if s.st_mode & ifmt != ifreg:
+                    continue
+            keep(name)
+            extend((s.st_ino, s.st_size, s.st_mtime_ns, s.st_mode & 0o100))
     finally:
         os.close(dfd)
     if names:  # an empty folder is not part of a manifest

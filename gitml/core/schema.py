@@ -8,8 +8,6 @@ key, the nearest valid one.
 
 from __future__ import annotations
 
-import copy
-import importlib
 import json
 import os
 from collections.abc import Callable, Sequence
@@ -57,6 +55,8 @@ def _validator(name: str) -> Validator:
     ``python -m gitml.core.schema`` regenerates ``gitml/validators/`` and a
     test keeps them fresh. A stale one is never used.
     """
+    import importlib
+
     try:
         module = importlib.import_module(f"gitml.validators.{_module(name)}")
     except ImportError:
@@ -64,6 +64,8 @@ def _validator(name: str) -> Validator:
     if module is not None and getattr(module, "SCHEMA_DIGEST", None) == schema_digest(name):
         fn: Validator = module.validate
         return fn
+    import copy
+
     import fastjsonschema
 
     fn = fastjsonschema.compile(copy.deepcopy(load_schema(name)))  # it annotates its input
@@ -76,6 +78,8 @@ def _module(name: str) -> str:
 
 def generate_validators(folder: Path, names: Sequence[str]) -> list[Path]:
     """Write ``folder/<name>.py`` validators for the named schemas."""
+    import copy
+
     import fastjsonschema
 
     written = []
