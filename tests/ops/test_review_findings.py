@@ -52,6 +52,8 @@ def test_a_state_index_damaged_past_its_first_pages_is_one_clear_error(tmp_repo)
     start = int(len(data) * 0.7) // 4096 * 4096
     data[start:] = os.urandom(len(data) - start)
     db.write_bytes(bytes(data))
+    # (an unchanged folder reads only the head row of its snapshot; a changed one all of it)
+    (tmp_repo.root / "d/f1").write_text("changed")
     result = tmp_repo.run("status")
     assert result.code == 1, result
     assert result.err.startswith("error: gitml's state index is damaged"), result.err
