@@ -60,7 +60,7 @@ class Listing(Sequence[FileStat]):
         groups.sort(key=_group_key)
         self.groups = groups
         self._files: list[FileStat] | None = None
-        self._count = sum(len(g.names) for g in groups)
+        self._count = sum(g.count for g in groups)
         h = xxh3_128()
         for g in groups:
             h.update(g.digest.encode())
@@ -115,18 +115,58 @@ class Listing(Sequence[FileStat]):
 
 class Group:
     """The regular files of one folder of a scan: names sorted, 4 ints per file
-    (inode, size, mtime_ns, exec bit as 0 or 0o100) and a digest of them all."""
+    (inode, size, mtime_ns, exec bit as 0 or 0o100) and a digest of them all.
 
-    __slots__ = ("digest", "folder", "ints", "names", "prefix")
+    A group also keeps what its digest hashes: the names joined and the
+    numbers as 8-byte integers. That is what :meth:`pack` hands to another
+    process (as ``marshal`` copies it: a few strings, not an object per file),
+    and a group :meth:`unpack` makes of it splits names and numbers only when
+    they are asked for, which the check of an unchanged folder never does.
+    """
 
-    def __init__(
-        self, prefix: str, folder: str, names: list[str], ints: list[int], digest: str = ""
-    ) -> None:
+    __slots__ = ("_ints", "_joined", "_names", "_numbers", "count", "digest", "folder", "prefix")
+
+    def __init__(self, prefix: str, folder: str, names: list[str], ints: list[int]) -> None:
         self.prefix = prefix  # "" or "a/b/", relative to the listed folder
         self.folder = folder  # absolute
-        self.names = names
-        self.ints = ints
-        self.digest = digest or group_digest(prefix, names, ints)
+        self.count = len(names)
+        self._names: list[str] | None = names
+        self._ints: list[int] | None = ints
+        self._joined = "/".join(names)
+        try:
+            self._numbers: bytes | list[int] = array("q", ints).tobytes()
+        except OverflowError:  # an inode beyond 2**63: kept as they are
+            self._numbers = ints
+        self.digest = _digest(prefix, self.count, self._joined, self._numbers)
+
+    def pack(self) -> Packed:
+        return (self.prefix, self.folder, self.count, self._joined, self._numbers, self.digest)
+
+    @classmethod
+    def unpack(cls, packed: Packed) -> Group:
+        group = cls.__new__(cls)
+        group.prefix, group.folder, group.count, group._joined, group._numbers = packed[:5]
+        group.digest = packed[5]
+        group._names = group._ints = None
+        return group
+
+    @property
+    def names(self) -> list[str]:
+        if self._names is None:
+            self._names = self._joined.split("/")
+        return self._names
+
+    @property
+    def ints(self) -> list[int]:
+        if self._ints is None:
+            numbers = self._numbers
+            if isinstance(numbers, bytes):
+                decoded = array("q")
+                decoded.frombytes(numbers)
+                self._ints = decoded.tolist()
+            else:
+                self._ints = numbers
+        return self._ints
 
     def stat_key(self, i: int) -> tuple[int, int, int]:
         ints = self.ints
@@ -144,12 +184,14 @@ class Group:
         )
 
 
-def group_digest(prefix: str, names: list[str], ints: list[int]) -> str:
-    text = f"{prefix}\0{len(names)}\0{'/'.join(names)}\n".encode("utf-8", "surrogateescape")
-    try:
-        numbers = array("q", ints).tobytes()
-    except OverflowError:  # an inode beyond 2**63: spell the numbers out
-        numbers = " ".join(map(str, ints)).encode()
+# What Group.pack gives: prefix, folder, count, names joined, numbers, digest.
+Packed = tuple[str, str, int, str, bytes | list[int], str]
+
+
+def _digest(prefix: str, count: int, joined: str, numbers: bytes | list[int]) -> str:
+    text = f"{prefix}\0{count}\0{joined}\n".encode("utf-8", "surrogateescape")
+    if not isinstance(numbers, bytes):
+        numbers = " ".join(map(str, numbers)).encode()  # spelled out
     return xxh3_128_hexdigest(text + numbers)
 
 
@@ -176,20 +218,13 @@ def scan(
     if expected >= forked.MIN_FILES:
         pending = _scan_dir("", str(folder), root, allowed_links, groups)
 
-    def walk(part: Sequence[tuple[str, str]]) -> list[RawGroup]:
-        return [
-            (g.prefix, g.folder, g.names, g.ints, g.digest)
-            for g in _walk(part, root, allowed_links)
-        ]
+    def walk(part: Sequence[tuple[str, str]]) -> list[Packed]:
+        return [g.pack() for g in _walk(part, root, allowed_links)]
 
     with forked.Share(pending, walk, expected >= forked.MIN_FILES) as share:
         groups += _walk(share.ours, root, allowed_links)
-        groups += [Group(*raw) for raw in share.rest()]
+        groups += [Group.unpack(packed) for packed in share.rest()]
     return Listing(groups)
-
-
-# What a child sends back of a Group: prefix, folder, names, ints, digest.
-RawGroup = tuple[str, str, list[str], list[int], str]
 
 
 def _walk(

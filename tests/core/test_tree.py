@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gitml.core.hashing import hash_bytes
-from gitml.core.listing import Listing, scan, stat_file
+from gitml.core.listing import Group, Listing, scan, stat_file
 from gitml.core.odb import LocalCache
 from gitml.core.state import StateIndex
 from gitml.core.tree import Hasher
@@ -315,3 +316,20 @@ def test_a_failed_child_share_is_done_again_and_meets_the_same_error(
     with pytest.raises(GitmlError, match="vanished while being read"):
         Hasher(state, LocalCache(tmp_path / "cache")).hash_files(files)
     assert forks == [1]
+
+
+@pytest.mark.parametrize("inode", [12345, 2**63 + 5])  # beyond 2**63: numbers kept as a list
+def test_a_packed_group_comes_back_whole(inode: int) -> None:
+    names = ["a.txt", "b c", "ünï"]
+    ints = [inode, 10, -(10**18), 0, 7, 0, 10**18, 0o100, 8, 2**40, 5, 0]
+    group = Group("sub/", "/r/d/sub", names, ints)
+    back = Group.unpack(marshal.loads(marshal.dumps(group.pack())))
+    assert (back.prefix, back.folder, back.count, back.digest) == (
+        "sub/",
+        "/r/d/sub",
+        3,
+        group.digest,
+    )
+    assert (back.names, back.ints) == (names, ints)
+    assert [back.file(i) for i in range(3)] == [group.file(i) for i in range(3)]
+    assert Listing([back]).digest == Listing([group]).digest
