@@ -102,6 +102,11 @@ def main(argv: list[str] | None = None) -> Any:
                 from gitml.cli.output import make_out
 
                 sys.exit(run_hook_command(args[1], args[2:], make_out(False, False, False)))
+        if args in (["--version"], ["-V"]):  # click's version option, without click
+            sys.stdout.write(f"gitml, version {__version__}\n")
+            if argv is None:
+                _leave(0)
+            return None
         from gitml.cli.fast import parse
 
         plain = parse(args)

@@ -321,6 +321,14 @@ def test_version(tmp_repo) -> None:  # type: ignore[no-untyped-def]
 
     for flag in ("--version", "-V"):
         assert tmp_repo.ok(flag).out == f"gitml, version {__version__}\n"
+    # main answers these without click: what click's own version option says is the same
+    click_says = subprocess.run(
+        [sys.executable, "-c", "from gitml.cli.app import cli; cli(['--version'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert click_says.stdout == f"gitml, version {__version__}\n"
 
 
 def test_git_ml_is_found_by_git(tmp_repo) -> None:  # type: ignore[no-untyped-def]
