@@ -1,12 +1,14 @@
 """A tracked folder's hash, through its snapshot in the state index.
 
-The snapshot keeps, per sub-folder of the scan (a :class:`Group`), the
-group's digest, whether all its hashes are trusted, its file hashes, and the
-detail needed to compare file by file. An unchanged folder costs one
+The snapshot keeps the folder's listing digest and manifest hash, and per
+sub-folder of the scan (a :class:`Group`) the group's digest, whether all
+its hashes are trusted, its file hashes, and the detail needed to compare
+file by file, each group in a row of its own. An unchanged folder costs one
 comparison of listing digests. After a change, only the groups whose digest
-changed are looked at file by file, only the changed files are read, and when
-no file was added, removed or renamed, the new manifest is the last one with
-the changed rows rewritten: no work per unchanged file at all.
+changed are read and looked at file by file, only the changed files are
+read, only their groups' rows are written again, and when no file was
+added, removed or renamed, the new manifest is the last one (its object in
+the cache) with the changed rows rewritten: no work per unchanged file at all.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from gitml.core.state import RACY_NS, StateIndex
 from gitml.errors import GitmlError
 
 if TYPE_CHECKING:
+    from gitml.core.odb import LocalCache
     from gitml.core.tree import Hasher
 
 OID_LEN = 32
@@ -46,12 +49,18 @@ class GroupRecord:
         o = self.oids
         return [o[i : i + OID_LEN] for i in range(0, len(o), OID_LEN)]
 
-    def detail(self) -> tuple[list[str], list[int], list[int]]:
-        names, ints, flags = json.loads(self._detail)
+    def detail(self) -> tuple[list[str], list[int], list[int]] | None:
+        """``(names, ints, trusted flags)``; None if damaged (its files are then read)."""
+        try:
+            names, ints, flags = json.loads(self._detail)
+        except (ValueError, TypeError):
+            return None
+        if not len(names) * 4 == len(ints) == len(flags) * 4 == len(self.oids) // OID_LEN * 4:
+            return None
         return names, ints, flags
 
-    def raw(self) -> list[object]:
-        return [self.digest, self.trusted, self.oids, self._detail]
+    def row(self) -> tuple[str, bool, str, str]:
+        return self.digest, self.trusted, self.oids, self._detail
 
 
 class FolderHash(Sequence[str]):
@@ -71,7 +80,7 @@ class FolderHash(Sequence[str]):
         # the files' hashes per group, or what reads them from the snapshot when asked
         self._group_oids = group_oids
         self._manifest = manifest
-        self._stored = stored  # the snapshot's copy of the manifest, if this is it
+        self._stored = stored  # what reads the recorded manifest, if this is it
         self.reused = reused  # the snapshot manifest whose unchanged files' hashes were kept
         self._oids: list[str] | None = None
 
@@ -132,112 +141,121 @@ def hash_folder(
     next ``add``, which then patches the manifest it recorded last.
     """
     state = hasher.state
+    objects = hasher.objects
     head = state.folder_head(rel)
     if head is not None and head[0] == listing.digest and head[2]:
         # unchanged since the snapshot: its file hashes are read only if asked for
-        load = partial(_snapshot_oids, state, rel, listing)
-        stored = partial(state.folder_manifest, rel)
+        load = partial(_stored_oids, state, rel, listing, {})
+        stored = partial(_object, objects, head[1])
         return FolderHash(head[1], listing, load, None, head[1], stored)
-    snap = state.folder_get(rel) if head is not None else None
-    old = _decode(snap[3]) if snap is not None else {}
-    group_oids, changed_groups, todo = _compare(listing, old)
+    heads = state.folder_group_heads(rel) if head is not None else {}
+    changed = {gi for gi, g in enumerate(listing.groups) if heads.get(g.prefix) != (g.digest, True)}
+    wanted = [listing.groups[gi].prefix for gi in changed]
+    old = {p: GroupRecord(*row) for p, row in state.folder_groups(rel, wanted).items()}
+    computed, todo = _compare(listing, changed, old)
     t0 = time.time_ns()  # every hash below was read after this moment
     read = [listing.groups[gi].file(i) for gi, i in todo]
     for (gi, i), oid in zip(todo, hasher.hash_files(read), strict=True):
-        group_oids[gi][i] = oid
-    fresh = {(gi, i) for gi, i in todo}
-    records = _records(listing, old, group_oids, changed_groups, fresh, t0)
+        computed[gi][i] = oid
+    records = _records(listing, computed, set(todo), t0)
     manifest = None
-    if snap is not None:
-        manifest = _patched(state, rel, listing, old, group_oids, changed_groups)
+    if head is not None and set(heads) == {g.prefix for g in listing.groups}:
+        manifest = _patched(_object(objects, head[1]), listing, old, computed)
+    group_oids: list[list[str]] | Callable[[], list[list[str]]]
+    group_oids = partial(_stored_oids, state, rel, listing, computed)
     if manifest is None:
+        group_oids = group_oids()
         manifest = _build(listing, group_oids).to_bytes()
     oid = hash_bytes(manifest)
     if remember is True or remember == oid:
-        blob = json.dumps({p: r.raw() for p, r in records.items()}, separators=(",", ":"))
         trusted = all(r.trusted for r in records.values())
-        state.folder_put(rel, listing.digest, oid, trusted, blob.encode(), manifest)
-    reused = snap[1] if snap is not None and len(todo) < len(listing) else None
+        prefixes = [g.prefix for g in listing.groups]
+        rows = {p: r.row() for p, r in records.items()}
+        state.folder_put(rel, (listing.digest, oid, trusted), prefixes, rows)
+    reused = head[1] if head is not None and len(todo) < len(listing) else None
     return FolderHash(oid, listing, group_oids, manifest, reused)
 
 
-def _snapshot_oids(state: StateIndex, rel: str, listing: Listing) -> list[list[str]]:
-    """The file hashes of an unchanged folder, per group, as its snapshot has them."""
-    snap = state.folder_get(rel)
-    old = _decode(snap[3]) if snap is not None else {}
+def _object(objects: LocalCache | None, oid: str) -> bytes | None:
+    """The cache object ``oid`` (a manifest recorded before), if it is there and whole."""
+    if objects is None:
+        return None
     try:
-        return [old[g.prefix].oid_list() for g in listing.groups]
-    except KeyError:
-        # written whole in one statement with the digest that matched: never expected
-        state.folder_drop(rel)
-        raise GitmlError(
-            f"the snapshot of folder {rel} in the state index was damaged",
-            "it is dropped now: run the command again",
-        ) from None
+        data = objects.read_bytes(oid)
+    except OSError:
+        return None
+    return data if hash_bytes(data) == oid else None
 
 
-def _decode(blob: bytes) -> dict[str, GroupRecord]:
-    try:
-        doc = json.loads(blob)
-        return {p: GroupRecord(*raw) for p, raw in doc.items()}
-    except (ValueError, TypeError, AttributeError):
-        return {}  # a damaged snapshot: every file is looked at (the state index knows most)
+def _stored_oids(
+    state: StateIndex, rel: str, listing: Listing, computed: dict[int, list[str]]
+) -> list[list[str]]:
+    """Every group's file hashes: ``computed`` ones (by group index), the others as
+    the snapshot has them (read only now, when asked for)."""
+    groups = listing.groups
+    wanted = [g.prefix for gi, g in enumerate(groups) if gi not in computed]
+    stored = state.folder_groups(rel, wanted) if wanted else {}
+    out = []
+    for gi, g in enumerate(groups):
+        oids = computed.get(gi)
+        if oids is None:
+            row = stored.get(g.prefix)
+            oids = GroupRecord(*row).oid_list() if row is not None else []
+            if len(oids) != g.count:
+                # vouched for by a digest written in the same transaction: never expected
+                state.folder_drop(rel)
+                raise GitmlError(
+                    f"the snapshot of folder {rel} in the state index was damaged",
+                    "it is dropped now: run the command again",
+                )
+        out.append(oids)
+    return out
 
 
 def _compare(
-    listing: Listing, old: dict[str, GroupRecord]
-) -> tuple[list[list[str]], set[int], list[tuple[int, int]]]:
-    """Hashes the snapshot vouches for; the groups that changed; the files to read."""
-    group_oids: list[list[str]] = []
-    changed: set[int] = set()
+    listing: Listing, changed: set[int], old: dict[str, GroupRecord]
+) -> tuple[dict[int, list[str]], list[tuple[int, int]]]:
+    """The hashes the snapshot still vouches for in the changed groups (by group
+    index, "" where unknown) and the files to read."""
+    computed: dict[int, list[str]] = {}
     todo: list[tuple[int, int]] = []
-    for gi, g in enumerate(listing.groups):
+    for gi in sorted(changed):
+        g = listing.groups[gi]
         record = old.get(g.prefix)
-        if record is not None and record.digest == g.digest and record.trusted:
-            group_oids.append(record.oid_list())
-            continue
-        changed.add(gi)
+        detail = record.detail() if record is not None else None
         known: dict[str, tuple[int, int, int, str]] = {}
-        if record is not None:
-            names, ints, flags = record.detail()
+        if record is not None and detail is not None:
+            names, ints, flags = detail
             for j, (name, oid) in enumerate(zip(names, record.oid_list(), strict=True)):
                 if flags[j]:
                     known[name] = (ints[4 * j], ints[4 * j + 1], ints[4 * j + 2], oid)
-        oids = [""] * len(g.names)
+        oids = [""] * g.count
         for i, name in enumerate(g.names):
             k = known.get(name)
             if k is not None and k[:3] == g.stat_key(i):
                 oids[i] = k[3]
             else:
                 todo.append((gi, i))
-        group_oids.append(oids)
-    return group_oids, changed, todo
+        computed[gi] = oids
+    return computed, todo
 
 
 def _records(
-    listing: Listing,
-    old: dict[str, GroupRecord],
-    group_oids: list[list[str]],
-    changed: set[int],
-    fresh: set[tuple[int, int]],
-    t0: int,
+    listing: Listing, computed: dict[int, list[str]], fresh: set[tuple[int, int]], t0: int
 ) -> dict[str, GroupRecord]:
-    """The new snapshot's groups: unchanged ones as they were, changed ones rebuilt.
+    """The snapshot rows of the changed groups (``computed``), by prefix.
 
     A file read now is trusted only if its mtime is older than the read by the
     racy window; a later write within the same clock tick could keep its mtime.
     """
     out: dict[str, GroupRecord] = {}
-    for gi, g in enumerate(listing.groups):
-        if gi not in changed:
-            out[g.prefix] = old[g.prefix]
-            continue
+    for gi, oids in computed.items():
+        g = listing.groups[gi]
         flags = [
-            int((gi, i) not in fresh or g.ints[4 * i + 2] + RACY_NS < t0)
-            for i in range(len(g.names))
+            int((gi, i) not in fresh or g.ints[4 * i + 2] + RACY_NS < t0) for i in range(g.count)
         ]
         detail = json.dumps([g.names, g.ints, flags], separators=(",", ":"))
-        out[g.prefix] = GroupRecord(g.digest, all(flags), "".join(group_oids[gi]), detail)
+        out[g.prefix] = GroupRecord(g.digest, all(flags), "".join(oids), detail)
     return out
 
 
@@ -256,34 +274,29 @@ def _path(entry: Entry) -> str:
 
 
 def _patched(
-    state: StateIndex,
-    rel: str,
+    data: bytes | None,
     listing: Listing,
     old: dict[str, GroupRecord],
-    group_oids: list[list[str]],
-    changed: set[int],
+    computed: dict[int, list[str]],
 ) -> bytes | None:
-    """The snapshot's manifest with the rows of changed files rewritten, when the
-    folder has the same files under the same names; else None."""
-    if len(old) != len(listing.groups):
+    """The last manifest (``data``) with the rows of changed files rewritten, when
+    the folder has the same files under the same names; else None. The caller
+    checked that the folder has the same groups; ``old`` has those that changed."""
+    if data is None:
         return None
     rows: list[tuple[str, str, int, int]] = []  # (path, oid, size, exec) to rewrite
-    for gi in sorted(changed):
+    for gi in sorted(computed):
         g = listing.groups[gi]
         record = old.get(g.prefix)
-        if record is None:
+        detail = record.detail() if record is not None else None
+        if record is None or detail is None or detail[0] != g.names:
             return None
-        names, ints, _ = record.detail()
-        if names != g.names:
-            return None
-        for i, (before, now) in enumerate(zip(record.oid_list(), group_oids[gi], strict=True)):
+        ints = detail[1]
+        for i, (before, now) in enumerate(zip(record.oid_list(), computed[gi], strict=True)):
             size, executable = g.ints[4 * i + 1], g.ints[4 * i + 3]
             if (before, ints[4 * i + 1], ints[4 * i + 3]) != (now, size, executable):
                 rows.append((g.prefix + g.names[i], now, size, int(bool(executable))))
     if len(rows) > MAX_PATCHED:
-        return None
-    data = state.folder_manifest(rel)
-    if data is None:
         return None
     return _rewrite_rows(data, rows)
 

@@ -67,17 +67,22 @@ class StateIndex:
         )
         db.execute("CREATE TABLE IF NOT EXISTS complete (manifest TEXT PRIMARY KEY)")
         db.execute(
-            "CREATE TABLE IF NOT EXISTS folders (path TEXT PRIMARY KEY, listing TEXT NOT NULL,"
-            " oid TEXT NOT NULL, trusted INTEGER NOT NULL, groups BLOB NOT NULL,"
-            " manifest BLOB NOT NULL)"
+            "CREATE TABLE IF NOT EXISTS snapshots (path TEXT PRIMARY KEY, listing TEXT NOT NULL,"
+            " oid TEXT NOT NULL, trusted INTEGER NOT NULL)"
+        )
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS snapshot_groups (path TEXT NOT NULL, prefix TEXT NOT NULL,"
+            " digest TEXT NOT NULL, trusted INTEGER NOT NULL, oids TEXT NOT NULL,"
+            " detail TEXT NOT NULL, PRIMARY KEY (path, prefix)) WITHOUT ROWID"
         )
         db.execute(
             "CREATE TABLE IF NOT EXISTS documents (path TEXT PRIMARY KEY, kind TEXT NOT NULL,"
             " ino INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
             " ctime_ns INTEGER NOT NULL, doc TEXT NOT NULL)"
         )
-        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'trees'").fetchone():
-            db.execute("DROP TABLE trees")  # folder snapshots before gitml 0.1.1: now `folders`
+        for old in ("trees", "folders"):  # folder snapshots as gitml kept them before
+            if db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (old,)).fetchone():
+                db.execute(f"DROP TABLE {old}")
         # read a page of the table: a damaged file fails here (count(*) would read it all)
         db.execute("SELECT 1 FROM state LIMIT 1").fetchone()
 
@@ -126,37 +131,65 @@ class StateIndex:
             self._db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?, ?, ?)", rows)
 
     # -- folder snapshots (gitml.core.folder): a tracked folder's last listing --
+    # A head row per folder, and a row per group (sub-folder with files), so that
+    # a change rewrites the rows of the groups it touched, not the whole snapshot.
 
     def folder_head(self, path: str) -> tuple[str, str, bool] | None:
-        """``(listing digest, manifest oid, trusted)`` of the folder at ``path``: all an
-        unchanged folder needs (its groups are a large blob, read only if it changed)."""
+        """``(listing digest, manifest oid, trusted)`` of the folder at ``path``."""
         row = self._db.execute(
-            "SELECT listing, oid, trusted FROM folders WHERE path = ?", (path,)
+            "SELECT listing, oid, trusted FROM snapshots WHERE path = ?", (path,)
         ).fetchone()
         return None if row is None else (row[0], row[1], bool(row[2]))
 
-    def folder_get(self, path: str) -> tuple[str, str, bool, bytes] | None:
-        """``(listing digest, manifest oid, trusted, groups)`` of the folder at ``path``."""
-        row = self._db.execute(
-            "SELECT listing, oid, trusted, groups FROM folders WHERE path = ?", (path,)
-        ).fetchone()
-        return None if row is None else (row[0], row[1], bool(row[2]), row[3])
+    def folder_group_heads(self, path: str) -> dict[str, tuple[str, bool]]:
+        """Each group's ``(digest, trusted)``, by prefix."""
+        rows = self._db.execute(
+            "SELECT prefix, digest, trusted FROM snapshot_groups WHERE path = ?", (path,)
+        )
+        return {prefix: (digest, bool(trusted)) for prefix, digest, trusted in rows}
 
-    def folder_manifest(self, path: str) -> bytes | None:
-        """The manifest bytes of the folder's snapshot (read only when it changed)."""
-        row = self._db.execute("SELECT manifest FROM folders WHERE path = ?", (path,)).fetchone()
-        return None if row is None else bytes(row[0])
+    def folder_groups(
+        self, path: str, prefixes: Iterable[str]
+    ) -> dict[str, tuple[str, bool, str, str]]:
+        """The groups ``prefixes`` that are there: ``(digest, trusted, oids, detail)``."""
+        rows = self._db.execute(
+            "SELECT g.prefix, g.digest, g.trusted, g.oids, g.detail FROM snapshot_groups g"
+            " JOIN json_each(?) j ON g.prefix = j.value WHERE g.path = ?",
+            (json.dumps(list(prefixes)), path),
+        )
+        return {row[0]: (row[1], bool(row[2]), row[3], row[4]) for row in rows}
 
     def folder_put(
-        self, path: str, listing: str, oid: str, trusted: bool, groups: bytes, manifest: bytes
+        self,
+        path: str,
+        head: tuple[str, str, bool],
+        prefixes: Sequence[str],
+        changed: dict[str, tuple[str, bool, str, str]],
     ) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO folders VALUES (?, ?, ?, ?, ?, ?)",
-            (path, listing, oid, int(trusted), groups, manifest),
-        )
+        """Write the folder's head, the ``changed`` groups, and drop the groups not
+        among ``prefixes`` (all it has now), in one transaction."""
+        listing, oid, trusted = head
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute(
+                "DELETE FROM snapshot_groups WHERE path = ?"
+                " AND prefix NOT IN (SELECT value FROM json_each(?))",
+                (path, json.dumps(list(prefixes))),
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO snapshot_groups VALUES (?, ?, ?, ?, ?, ?)",
+                [(path, p, d, int(t), o, x) for p, (d, t, o, x) in changed.items()],
+            )
+            self._db.execute(
+                "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?)",
+                (path, listing, oid, int(trusted)),
+            )
 
     def folder_drop(self, path: str) -> None:
-        self._db.execute("DELETE FROM folders WHERE path = ?", (path,))
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("DELETE FROM snapshot_groups WHERE path = ?", (path,))
+            self._db.execute("DELETE FROM snapshots WHERE path = ?", (path,))
 
     # -- validated documents of small files gitml reads on every command -----
 

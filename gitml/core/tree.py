@@ -45,10 +45,17 @@ class Hasher:
     """Hashes files through the state index; optionally stores them in the cache."""
 
     def __init__(
-        self, state: StateIndex, cache: LocalCache | None = None, progress: Progress | None = None
+        self,
+        state: StateIndex,
+        cache: LocalCache | None = None,
+        progress: Progress | None = None,
+        *,
+        objects: LocalCache | None = None,
     ) -> None:
         self.state = state
         self.cache = cache
+        # where recorded manifests are read from (never written): the cache by default
+        self.objects = objects if objects is not None else cache
         self.progress = progress
         self.hashed = 0  # files actually read
         self.stored = 0  # objects written to the cache

@@ -75,7 +75,7 @@ def materialize(
     repo: Repo, ptrs: Sequence[Pointer], *, force: bool = False, progress: Progress | None = None
 ) -> list[CheckoutResult]:
     """Put the data of ``ptrs`` into the work tree (the caller holds the repository lock)."""
-    hasher = Hasher(repo.state)
+    hasher = Hasher(repo.state, objects=repo.cache)
     plans = [_plan(repo, ptr, hasher) for ptr in ptrs]
     conflicts = [c for p in plans for c in p.conflicts]
     if conflicts and not force:

@@ -170,7 +170,7 @@ def _actual_artifacts(work: Snapshot) -> tuple[dict[str, Pointer], dict[str, Fil
     from gitml.ops.status import current_files
 
     repo = work.repo
-    hasher = Hasher(repo.state, None, None)
+    hasher = Hasher(repo.state, objects=repo.cache)
     disk_files: dict[str, FileMap] = {}
     out: dict[str, Pointer] = {}
     for path, ptr in work.artifacts().items():

@@ -52,7 +52,7 @@ class Inspector:
 
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
-        self.hasher = Hasher(repo.state)
+        self.hasher = Hasher(repo.state, objects=repo.cache)
         self._records: dict[str, Record | None] = {}
         self._files: dict[str, dict[str, Any]] = {}
 

@@ -49,7 +49,7 @@ def status(
     details: bool = True,
 ) -> list[ArtifactStatus]:
     """Every tracked artifact's state; ``details`` lists the files changed in folders."""
-    hasher = Hasher(repo.state, None, progress)
+    hasher = Hasher(repo.state, None, progress, objects=repo.cache)
     return [artifact_status(repo, p, hasher, details) for p in load_pointers(repo, paths)]
 
 

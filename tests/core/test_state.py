@@ -122,3 +122,35 @@ def test_creates_its_folder(tmp_path: Path) -> None:
     index = StateIndex(tmp_path / "a" / "b")
     index.close()
     assert (tmp_path / "a" / "b" / "state.db").is_file()
+
+
+def test_folder_snapshots_kept_the_old_way_are_dropped(tmp_path: Path) -> None:
+    StateIndex(tmp_path / "state").close()
+    db = sqlite3.connect(tmp_path / "state" / "state.db")
+    db.execute("CREATE TABLE folders (path TEXT PRIMARY KEY, groups BLOB, manifest BLOB)")
+    db.execute("INSERT INTO folders VALUES ('d', x'00', x'00')")
+    db.commit()
+    db.close()
+    index = StateIndex(tmp_path / "state")  # a cache: the next look rebuilds them
+    index.close()
+    db = sqlite3.connect(tmp_path / "state" / "state.db")
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    db.close()
+    assert "folders" not in tables
+    assert {"snapshots", "snapshot_groups"} <= tables
+
+
+def test_a_folder_snapshot_writes_and_drops_group_rows(state: StateIndex) -> None:
+    rows = {p: (f"digest {p}", True, H1, "[]") for p in ("", "a/", "b/")}
+    state.folder_put("d", ("listing", H2, True), ["", "a/", "b/"], rows)
+    assert state.folder_head("d") == ("listing", H2, True)
+    assert state.folder_group_heads("d") == {p: (f"digest {p}", True) for p in rows}
+    # the next listing: b/ gone, a/ changed, "" as it was (not written again)
+    state.folder_put("d", ("next", H1, False), ["", "a/"], {"a/": ("new", False, H2, "[1]")})
+    assert state.folder_head("d") == ("next", H1, False)
+    assert state.folder_groups("d", ["", "a/", "b/"]) == {
+        "": ("digest ", True, H1, "[]"),
+        "a/": ("new", False, H2, "[1]"),
+    }
+    state.folder_drop("d")
+    assert (state.folder_head("d"), state.folder_group_heads("d")) == (None, {})

@@ -7,12 +7,12 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from unittest.mock import ANY
 
 import pytest
 
 from gitml.core.hashing import hash_bytes
 from gitml.core.listing import scan
+from gitml.core.odb import LocalCache
 from gitml.core.state import StateIndex
 from gitml.core.tree import Hasher
 from gitml.errors import GitmlError
@@ -35,10 +35,27 @@ def state(tmp_path: Path) -> Iterator[StateIndex]:
     index.close()
 
 
-def tree(state: StateIndex, folder: Path) -> tuple[str, list[str], Hasher]:
-    hasher = Hasher(state)
+@pytest.fixture
+def cache(tmp_path: Path) -> LocalCache:
+    return LocalCache(tmp_path / "cache")
+
+
+def tree(
+    state: StateIndex, folder: Path, cache: LocalCache | None = None
+) -> tuple[str, list[str], Hasher]:
+    """Hash folder ``d``; with a cache, store its manifest there as ``add`` does (the
+    next change then patches it)."""
+    hasher = Hasher(state, objects=cache)
     result = hasher.tree("d", scan(folder, folder.parent))
+    if cache is not None and not cache.exists(result.oid):
+        cache.put_bytes(result.manifest_bytes(), result.oid)
     return result.oid, result.oids, hasher
+
+
+def snapshot(state: StateIndex) -> tuple[object, ...]:
+    """Folder ``d``'s snapshot as the state index has it: head, then every group."""
+    groups = state.folder_group_heads("d")
+    return state.folder_head("d"), state.folder_groups("d", sorted(groups))
 
 
 def test_unchanged_folder_reads_nothing_and_matches_the_manifest(
@@ -98,20 +115,24 @@ def _backdated_write(path: Path, data: bytes) -> None:
     os.utime(path, ns=(past, past))
 
 
-def test_odd_names_are_rewritten_in_place(state: StateIndex, tmp_path: Path) -> None:
+def test_odd_names_are_rewritten_in_place(
+    state: StateIndex, tmp_path: Path, cache: LocalCache
+) -> None:
     folder = tmp_path / "d"
     names = ['q"uote', "br]ack[et", "ünï cödé", "back\\slash", 'x","y', "s0/f0.txt"]
     for name in names:
         _backdated_write(folder / name, name.encode())
-    tree(state, folder)
+    tree(state, folder, cache)
     for name in names:
         _backdated_write(folder / name, name.encode() + b" changed, longer")
-        oid, oids, hasher = tree(state, folder)
+        oid, oids, hasher = tree(state, folder, cache)
         assert hasher.hashed == 1
         assert (oid, oids) == _fresh(folder), name
 
 
-def test_snapshot_follows_every_kind_of_change(state: StateIndex, folder: Path) -> None:
+def test_snapshot_follows_every_kind_of_change(
+    state: StateIndex, folder: Path, cache: LocalCache
+) -> None:
     rng = random.Random(20261127)
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     for step in range(40):
@@ -135,7 +156,7 @@ def test_snapshot_follows_every_kind_of_change(state: StateIndex, folder: Path) 
         elif kind == "dir":
             _backdated_write(folder / f"n{step}" / "deep" / "x.txt", b"x")
         files = sorted(p for p in folder.rglob("*") if p.is_file())
-        oid, oids, _ = tree(state, folder)
+        oid, oids, _ = tree(state, folder, cache)
         assert (oid, oids) == _fresh(folder), (step, kind)
 
 
@@ -143,28 +164,55 @@ def test_status_remembers_only_a_folder_that_matches_its_pointer(
     state: StateIndex, folder: Path
 ) -> None:
     recorded, _, _ = tree(state, folder)
-    before = state.folder_get("d")
+    before = snapshot(state)
     target = folder / "s1" / "f4.txt"
     content = target.read_bytes()
     _backdated_write(target, b"edited")
     looked = Hasher(state).tree("d", scan(folder, folder.parent), remember=recorded)
     assert looked.oid != recorded
-    assert state.folder_get("d") == before  # a modified folder is left to the next add
+    assert snapshot(state) == before  # a modified folder is left to the next add
     again, _, hasher = tree(state, folder)
     assert again == looked.oid
     assert hasher.hashed == 0  # the file's hash was kept in the state index all the same
     _backdated_write(target, content)  # back as recorded (a new mtime: a changed listing)
     back = Hasher(state).tree("d", scan(folder, folder.parent), remember=recorded)
     assert back.oid == recorded
-    assert state.folder_get("d") == (scan(folder, folder.parent).digest, recorded, True, ANY)
+    assert state.folder_head("d") == (scan(folder, folder.parent).digest, recorded, True)
 
 
-def test_an_unchanged_folder_gives_the_snapshot_copy_of_its_manifest(
-    state: StateIndex, folder: Path
+def test_a_change_rewrites_only_its_group_and_patches_the_cached_manifest(
+    state: StateIndex, folder: Path, cache: LocalCache, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    oid, _, _ = tree(state, folder)
-    again = Hasher(state).tree("d", scan(folder, folder.parent))
-    assert again.manifest_bytes() == state.folder_manifest("d")
+    from gitml.core import folder as folder_module
+
+    tree(state, folder, cache)
+    before = snapshot(state)[1]
+    _backdated_write(folder / "s1" / "f4.txt", b"edited")
+    built = []
+    real_build = folder_module._build
+    monkeypatch.setattr(folder_module, "_build", lambda *a: built.append(1) or real_build(*a))
+    oid, oids, hasher = tree(state, folder, cache)
+    assert (built, hasher.hashed) == ([], 1)  # the cached manifest, one row rewritten
+    assert (oid, oids) == _fresh(folder)
+    after = snapshot(state)[1]
+    assert isinstance(before, dict) and isinstance(after, dict)
+    assert sorted(p for p in after if after[p] != before[p]) == ["s1/"]
+    cache.path(oid).chmod(0o644)
+    cache.path(oid).write_bytes(b"damaged")  # a manifest that no longer hashes right
+    _backdated_write(folder / "s2" / "f5.txt", b"edited too")
+    oid, oids, _ = tree(state, folder, cache)
+    assert built == [1]  # built afresh instead
+    assert (oid, oids) == _fresh(folder)
+
+
+def test_an_unchanged_folder_gives_the_cached_copy_of_its_manifest(
+    state: StateIndex, folder: Path, cache: LocalCache
+) -> None:
+    oid, _, _ = tree(state, folder, cache)
+    again = Hasher(state, objects=cache).tree("d", scan(folder, folder.parent))
+    assert again.manifest_bytes() == cache.read_bytes(oid)
+    without = Hasher(state).tree("d", scan(folder, folder.parent))  # nothing to read: built
+    assert without.manifest_bytes() == cache.read_bytes(oid)
     assert hash_bytes(again.manifest_bytes()) == oid
 
 
@@ -172,12 +220,15 @@ def test_an_unchanged_folder_reads_its_file_hashes_only_when_asked(
     state: StateIndex, folder: Path
 ) -> None:
     oid, oids, _ = tree(state, folder)
-    digest, _, trusted, _ = state.folder_get("d")  # type: ignore[misc]
-    # a snapshot whose groups are garbage, under a digest that still matches
-    state.folder_put("d", digest, oid, trusted, b"{}", state.folder_manifest("d") or b"")
+    head = state.folder_head("d")
+    assert head is not None
+    # a group row whose hashes are cut short, under a digest that still matches
+    digest, trusted, _, detail = state.folder_groups("d", ["s1/"])["s1/"]
+    state.folder_put("d", head, ["s0/", "s1/", "s2/"], {"s1/": (digest, trusted, "", detail)})
     unchanged = Hasher(state).tree("d", scan(folder, folder.parent))
     assert unchanged.oid == oid  # all status asks for: the groups were never read
     with pytest.raises(GitmlError, match="snapshot of folder d in the state index was damaged"):
         list(unchanged)
-    assert state.folder_get("d") is None  # dropped: the next look rebuilds it
+    assert state.folder_head("d") is None  # dropped: the next look rebuilds it
+    assert state.folder_group_heads("d") == {}
     assert tree(state, folder)[:2] == (oid, oids)

@@ -26,7 +26,7 @@ def _workspace_artifacts(ctx: Context, rule: Rule) -> list[Failure]:
     from gitml.ops.status import MISSING, MODIFIED, NOT_IN_CACHE, artifact_status
 
     repo = ctx.repo
-    hasher = Hasher(repo.state)
+    hasher = Hasher(repo.state, objects=repo.cache)
     failures = []
     committed: dict[str, str] | None = None
     # the snapshot's artifacts (pointers and cached stage outputs) serve every rule
