@@ -74,6 +74,11 @@ def capture(
 
     out_r, out_w = os.pipe()  # inheritable only as the child's 1 and 2 (dup2 clears CLOEXEC)
     err_r, err_w = os.pipe()
+    if min(out_r, out_w, err_r, err_w) < 3:  # gitml's own 0, 1 or 2 is closed: the
+        for fd in (out_r, out_w, err_r, err_w):  # dup2s could clash; subprocess copes
+            os.close(fd)
+        proc = run(args, check=check, env=env)
+        return Captured(proc.returncode, proc.stdout, proc.stderr)
     try:
         try:
             pid = os.posix_spawnp(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +50,18 @@ def test_capture_leaves_no_descriptor_open() -> None:
     for _ in range(20):
         capture([PY, "-c", "pass"])
     assert set(os.listdir("/proc/self/fd")) == before
+
+
+def test_capture_with_standard_streams_closed(tmp_path: Path) -> None:
+    # its pipes then take the numbers 1 and 2: it goes through subprocess instead
+    code = (
+        "import os, sys\n"
+        "from gitml.proc import capture\n"
+        "os.close(1); os.close(2)\n"
+        "got = capture([sys.executable, '-c', 'import sys; print(1); sys.stderr.write(\"2\")'])\n"
+        "with open(sys.argv[1], 'w') as f:\n"
+        "    f.write(repr((got.returncode, got.stdout, got.stderr)))\n"
+    )
+    out = tmp_path / "out"
+    subprocess.run([PY, "-c", code, str(out)], check=True)
+    assert out.read_text() == repr((0, b"1\n", b"2"))

@@ -125,7 +125,7 @@ def test_the_pre_commit_hook_imports_nothing_heavy(project: Project) -> None:
     code = (
         "import sys, runpy; sys.argv = ['gitml', 'hook', 'pre-commit'];"
         "import gitml.cli.main as m\n"
-        "try: m.main()\n"
+        "try: m.main(sys.argv[1:])\n"
         "except SystemExit as e: code = e.code\n"
         "heavy = sorted(n for n in ('optuna', 'torch', 'docker', 'pyarrow') if n in sys.modules)\n"
         "print('HEAVY', heavy, 'CODE', code)"
