@@ -20,10 +20,9 @@ from functools import partial
 from typing import TYPE_CHECKING, overload
 
 from gitml.core.hashing import hash_bytes
-from gitml.core.listing import FileStat, Listing
+from gitml.core.listing import FileStat, Listing, listing_digest
 from gitml.core.manifest import Entry, Manifest
-from gitml.core.state import RACY_NS, StateIndex
-from gitml.errors import GitmlError
+from gitml.core.state import RACY_NS
 
 if TYPE_CHECKING:
     from gitml.core.odb import LocalCache
@@ -145,7 +144,7 @@ def hash_folder(
     head = state.folder_head(rel)
     if head is not None and head[0] == listing.digest and head[2]:
         # unchanged since the snapshot: its file hashes are read only if asked for
-        load = partial(_stored_oids, state, rel, listing, {})
+        load = partial(_stored_oids, hasher, rel, listing, {})
         stored = partial(_object, objects, head[1])
         return FolderHash(head[1], listing, load, None, head[1], stored)
     heads = state.folder_group_heads(rel) if head is not None else {}
@@ -159,10 +158,14 @@ def hash_folder(
         computed[gi][i] = oid
     records = _records(listing, computed, set(todo), t0)
     manifest = None
-    if head is not None and set(heads) == {g.prefix for g in listing.groups}:
+    if (
+        head is not None
+        and set(heads) == {g.prefix for g in listing.groups}
+        and _rows_match(heads, head[0])
+    ):
         manifest = _patched(_object(objects, head[1]), listing, old, computed)
     group_oids: list[list[str]] | Callable[[], list[list[str]]]
-    group_oids = partial(_stored_oids, state, rel, listing, computed)
+    group_oids = partial(_stored_oids, hasher, rel, listing, computed)
     if manifest is None:
         group_oids = group_oids()
         manifest = _build(listing, group_oids).to_bytes()
@@ -174,6 +177,13 @@ def hash_folder(
         state.folder_put(rel, (listing.digest, oid, trusted), prefixes, rows)
     reused = head[1] if head is not None and len(todo) < len(listing) else None
     return FolderHash(oid, listing, group_oids, manifest, reused)
+
+
+def _rows_match(heads: dict[str, tuple[str, bool]], head_digest: str) -> bool:
+    """Whether the group rows are those the head was written with: their digests
+    make its listing digest. Rows of a ``status`` and an ``add`` that wrote at the
+    same time can be mixed, and then do not say what the last manifest holds."""
+    return listing_digest(heads[prefix][0] for prefix in sorted(heads)) == head_digest
 
 
 def _object(objects: LocalCache | None, oid: str) -> bytes | None:
@@ -188,26 +198,28 @@ def _object(objects: LocalCache | None, oid: str) -> bytes | None:
 
 
 def _stored_oids(
-    state: StateIndex, rel: str, listing: Listing, computed: dict[int, list[str]]
+    hasher: Hasher, rel: str, listing: Listing, computed: dict[int, list[str]]
 ) -> list[list[str]]:
     """Every group's file hashes: ``computed`` ones (by group index), the others as
-    the snapshot has them (read only now, when asked for)."""
+    the snapshot has them (read only now, when asked for).
+
+    A group row that does not vouch for the group as listed (one written by a
+    ``status`` and an ``add`` at the same time, each for its own listing, or a
+    damaged one) is not used: its files are hashed again, through the state
+    index, which knows them unless they changed.
+    """
     groups = listing.groups
     wanted = [g.prefix for gi, g in enumerate(groups) if gi not in computed]
-    stored = state.folder_groups(rel, wanted) if wanted else {}
+    stored = hasher.state.folder_groups(rel, wanted) if wanted else {}
     out = []
     for gi, g in enumerate(groups):
         oids = computed.get(gi)
         if oids is None:
             row = stored.get(g.prefix)
-            oids = GroupRecord(*row).oid_list() if row is not None else []
-            if len(oids) != g.count:
-                # vouched for by a digest written in the same transaction: never expected
-                state.folder_drop(rel)
-                raise GitmlError(
-                    f"the snapshot of folder {rel} in the state index was damaged",
-                    "it is dropped now: run the command again",
-                )
+            if row is not None and row[0] == g.digest and row[1]:
+                oids = GroupRecord(*row).oid_list()
+            if oids is None or len(oids) != g.count:
+                oids = hasher.hash_files([g.file(i) for i in range(g.count)])
         out.append(oids)
     return out
 

@@ -61,10 +61,7 @@ class Listing(Sequence[FileStat]):
         self.groups = groups
         self._files: list[FileStat] | None = None
         self._count = sum(g.count for g in groups)
-        h = xxh3_128()
-        for g in groups:
-            h.update(g.digest.encode())
-        self.digest = str(h.hexdigest())
+        self.digest = listing_digest(g.digest for g in groups)
 
     @classmethod
     def of(cls, files: Iterable[FileStat]) -> Listing:
@@ -111,6 +108,14 @@ class Listing(Sequence[FileStat]):
 
     def __iter__(self) -> Iterator[FileStat]:
         return iter(self.files)
+
+
+def listing_digest(group_digests: Iterable[str]) -> str:
+    """A listing's digest: the hash of its groups' digests, in prefix order."""
+    h = xxh3_128()
+    for digest in group_digests:
+        h.update(digest.encode())
+    return str(h.hexdigest())
 
 
 class Group:

@@ -185,12 +185,6 @@ class StateIndex:
                 (path, listing, oid, int(trusted)),
             )
 
-    def folder_drop(self, path: str) -> None:
-        with self._db:
-            self._db.execute("BEGIN")
-            self._db.execute("DELETE FROM snapshot_groups WHERE path = ?", (path,))
-            self._db.execute("DELETE FROM snapshots WHERE path = ?", (path,))
-
     # -- validated documents of small files gitml reads on every command -----
 
     def parsed_get(self, path: str, kind: str, key: ParsedKey) -> str | None:

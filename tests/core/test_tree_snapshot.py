@@ -15,7 +15,6 @@ from gitml.core.listing import scan
 from gitml.core.odb import LocalCache
 from gitml.core.state import StateIndex
 from gitml.core.tree import Hasher
-from gitml.errors import GitmlError
 
 
 @pytest.fixture
@@ -205,6 +204,20 @@ def test_a_change_rewrites_only_its_group_and_patches_the_cached_manifest(
     assert (oid, oids) == _fresh(folder)
 
 
+def test_group_rows_of_another_listing_are_not_patched_into_the_last_manifest(
+    state: StateIndex, folder: Path, cache: LocalCache
+) -> None:
+    tree(state, folder, cache)
+    first = state.folder_head("d")
+    assert first is not None
+    _backdated_write(folder / "s1" / "f4.txt", b"edited")
+    tree(state, folder, cache)  # rows for the new listing: s1/'s is rewritten
+    # a status and an add that wrote at the same time: the first head, s1/'s new row
+    state.folder_put("d", first, ["s0/", "s1/", "s2/"], {})
+    oid, oids, _ = tree(state, folder, cache)
+    assert (oid, oids) == _fresh(folder)  # not the first manifest, whose rows all "match"
+
+
 def test_an_unchanged_folder_gives_the_cached_copy_of_its_manifest(
     state: StateIndex, folder: Path, cache: LocalCache
 ) -> None:
@@ -216,19 +229,27 @@ def test_an_unchanged_folder_gives_the_cached_copy_of_its_manifest(
     assert hash_bytes(again.manifest_bytes()) == oid
 
 
+@pytest.mark.parametrize(
+    "row",
+    [
+        lambda digest, detail: (digest, True, "", detail),  # hashes cut short: damaged
+        lambda digest, detail: ("another listing", True, "0" * 32 * 10, detail),  # a race
+        lambda digest, detail: (digest, False, "0" * 32 * 10, detail),  # not vouched for
+    ],
+    ids=["damaged", "another-listing", "untrusted"],
+)
 def test_an_unchanged_folder_reads_its_file_hashes_only_when_asked(
-    state: StateIndex, folder: Path
+    state: StateIndex, folder: Path, row: Callable[[str, str], tuple[str, bool, str, str]]
 ) -> None:
     oid, oids, _ = tree(state, folder)
     head = state.folder_head("d")
     assert head is not None
-    # a group row whose hashes are cut short, under a digest that still matches
-    digest, trusted, _, detail = state.folder_groups("d", ["s1/"])["s1/"]
-    state.folder_put("d", head, ["s0/", "s1/", "s2/"], {"s1/": (digest, trusted, "", detail)})
-    unchanged = Hasher(state).tree("d", scan(folder, folder.parent))
+    # a group row that does not vouch for the group as listed, under a head that matches
+    # (a status and an add that wrote at the same time, each for its own listing)
+    digest, _, _, detail = state.folder_groups("d", ["s1/"])["s1/"]
+    state.folder_put("d", head, ["s0/", "s1/", "s2/"], {"s1/": row(digest, detail)})
+    hasher = Hasher(state)
+    unchanged = hasher.tree("d", scan(folder, folder.parent))
     assert unchanged.oid == oid  # all status asks for: the groups were never read
-    with pytest.raises(GitmlError, match="snapshot of folder d in the state index was damaged"):
-        list(unchanged)
-    assert state.folder_head("d") is None  # dropped: the next look rebuilds it
-    assert state.folder_group_heads("d") == {}
-    assert tree(state, folder)[:2] == (oid, oids)
+    assert list(unchanged) == oids  # that group's hashes come from the state index instead
+    assert hasher.hashed == 0
