@@ -157,12 +157,10 @@ def hash_folder(
     for (gi, i), oid in zip(todo, hasher.hash_files(read), strict=True):
         computed[gi][i] = oid
     records = _records(listing, computed, set(todo), t0)
+    # the rows are the head's own (see _rows_match): the last manifest holds what they say
+    same = head is not None and _rows_match(heads, head[0])
     manifest = None
-    if (
-        head is not None
-        and set(heads) == {g.prefix for g in listing.groups}
-        and _rows_match(heads, head[0])
-    ):
+    if head is not None and same and set(heads) == {g.prefix for g in listing.groups}:
         manifest = _patched(_object(objects, head[1]), listing, old, computed)
     group_oids: list[list[str]] | Callable[[], list[list[str]]]
     group_oids = partial(_stored_oids, hasher, rel, listing, computed)
@@ -175,7 +173,7 @@ def hash_folder(
         prefixes = [g.prefix for g in listing.groups]
         rows = {p: r.row() for p, r in records.items()}
         state.folder_put(rel, (listing.digest, oid, trusted), prefixes, rows)
-    reused = head[1] if head is not None and len(todo) < len(listing) else None
+    reused = head[1] if head is not None and same and len(todo) < len(listing) else None
     return FolderHash(oid, listing, group_oids, manifest, reused)
 
 
